@@ -313,27 +313,41 @@ def test_damaged_gzip_keeps_what_was_read_and_numbers_lines_per_file(tmp_path, d
 # 3. Common log format -------------------------------------------------------------------------
 
 
-def test_common_format_lines_parse_but_all_count_as_bots(tmp_path):
-    # The common format has no referrer and no user agent. The parser reads these lines (they
-    # are not malformed), but the missing user agent becomes "", and an empty user agent is
-    # treated as a crawler *before* any other rule. So a common-format log yields no page
-    # views at all: every line, even the POST and the 404, is excluded as "bots", and the
-    # 404 is not listed in not_found. This is the designed behaviour (no user agent means no
-    # visitor key and no way to tell people from scripts), not a parse failure.
+def test_common_format_counts_every_request_and_visitors_by_address(tmp_path):
+    # The common format has no referrer and no user agent, so nothing tells people from
+    # crawlers: every request is judged on method, status and path alone, and a visitor is
+    # a client address on a day. Browser and system are "Unknown".
     (tmp_path / "common.log").write_text(
         '192.0.2.1 - frank [10/Mar/2024:09:00:00 +0000] "GET /guide/ HTTP/1.1" 200 2000\n'
+        '192.0.2.1 - - [10/Mar/2024:09:00:30 +0000] "GET /guide/next/ HTTP/1.1" 200 2000\n'
         '192.0.2.1 - - [10/Mar/2024:09:01:00 +0000] "GET /assets/app.js HTTP/1.1" 200 500\n'
         '192.0.2.2 - - [10/Mar/2024:09:02:00 +0000] "POST /search HTTP/1.0" 200 50\n'
         '192.0.2.2 - - [10/Mar/2024:09:03:00 +0000] "GET /missing/ HTTP/1.0" 404 -\n'
+        '192.0.2.3 - - [10/Mar/2024:09:04:00 +0000] "GET /guide HTTP/1.0" 304 -\n'
     )
     record, _ = read(["common.log"], tmp_path, period_days=1)
-    assert record is not None
-    assert record["site_daily"] == [{"date": "2024-03-10", "views": 0, "visitors": 0}]
-    assert record["daily"] == []
-    assert record["not_found"] == []
-    assert record["excluded"] == {"bots": 4}
+    assert record["site_daily"] == [{"date": "2024-03-10", "views": 3, "visitors": 2}]
+    assert record["daily"] == [
+        {"date": "2024-03-10", "path": "/guide", "views": 2, "visitors": 2},
+        {"date": "2024-03-10", "path": "/guide/next", "views": 1, "visitors": 1},
+    ]
+    assert record["browsers"] == [{"name": "Unknown", "count": 2}]
+    assert record["not_found"] == [{"name": "/missing", "count": 1}]
+    assert record["excluded"] == {"assets": 1, "errors": 1, "methods": 1}
     quality = record["quality"]
-    assert (quality["lines_read"], quality["parsed"], quality["malformed"]) == (4, 4, 0)
+    assert (quality["lines_read"], quality["parsed"], quality["malformed"]) == (6, 6, 0)
+
+
+def test_feed_queries_on_page_paths_are_assets(tmp_path):
+    # Feed readers poll /blog/?flav=rss20 all day long; that is not reading.
+    (tmp_path / "feed.log").write_text(
+        entry("192.0.2.1", "10/Mar/2024:09:00:00 +0000", "GET /blog/?flav=rss20 HTTP/1.1")
+        + entry("192.0.2.1", "10/Mar/2024:09:01:00 +0000", "GET /blog/?feed=rss2 HTTP/1.1")
+        + entry("192.0.2.1", "10/Mar/2024:09:02:00 +0000", "GET /blog/?page=2 HTTP/1.1")
+    )
+    record, _ = read(["feed.log"], tmp_path, period_days=1)
+    assert record["site_daily"] == [{"date": "2024-03-10", "views": 1, "visitors": 1}]
+    assert record["excluded"] == {"assets": 2}
 
 
 def test_dash_user_agent_is_a_bot_too(tmp_path):

@@ -151,8 +151,13 @@ class AccessLogReader:
     def _request(self, day: str, request: re.Match, status: int, match: re.Match) -> None:
         builder = self.builder
         method, target = request[1], request[2]
-        agent = _unescape(match["agent"] or "")
-        browser, system, is_bot = self._agent(agent)
+        if match["agent"] is None:
+            # The common format logs no user agent: nothing tells people from crawlers, so
+            # every request counts, and a visitor is a client address on a day.
+            agent, browser, system, is_bot = "", "Unknown", "Unknown", False
+        else:
+            agent = _unescape(match["agent"])
+            browser, system, is_bot = self._agent(agent)
 
         if is_bot:
             builder.exclude(day, "bots")
@@ -162,7 +167,7 @@ class AccessLogReader:
             return
 
         path, query = _split_target(target)
-        page = _is_page(path)
+        page = _is_page(path) and not _is_feed_query(target)
         if 300 <= status < 400 and status != 304:
             builder.exclude(day, "redirects")
             return
@@ -325,6 +330,15 @@ def _split_target(target: str) -> tuple[str, dict]:
     path, _, query = target.partition("?")
     params = dict(parse_qsl(query)) if query and "utm_" in query else {}
     return path.split("#", 1)[0] or "/", params
+
+
+# Blog engines serve feeds from page paths with a query (``/blog/?flav=rss20``,
+# ``?feed=rss2``, ``?format=atom``): those are feed readers polling, not people reading.
+_FEED_QUERY = re.compile(r"[?&](?:flav|feed|format|type)=(?:rss|atom|feed)", re.IGNORECASE)
+
+
+def _is_feed_query(target: str) -> bool:
+    return "?" in target and _FEED_QUERY.search(target) is not None
 
 
 def _is_page(path: str) -> bool:

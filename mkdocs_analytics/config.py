@@ -1,0 +1,109 @@
+"""The plugin's options, as users write them under ``plugins: - analytics:``.
+
+Paths are relative to the folder of ``mkdocs.yml``. A wrong value stops the build at load time
+with the option's name, before anything is collected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+
+
+class IsoDate(c.BaseConfigOption):
+    """A calendar day, written ``2026-02-16`` (YAML may already have made it a date)."""
+
+    def run_validation(self, value):
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            message = f"expected a date such as 2026-02-16, got {value!r}"
+            raise base.ValidationError(message) from None
+
+
+class PositiveInt(c.Type):
+    def __init__(self, default: int, maximum: int | None = None) -> None:
+        super().__init__(int, default=default)
+        self.maximum = maximum
+
+    def run_validation(self, value):
+        value = super().run_validation(value)
+        if isinstance(value, bool) or value < 1:
+            raise base.ValidationError(f"expected a whole number of at least 1, got {value!r}")
+        if self.maximum is not None and value > self.maximum:
+            raise base.ValidationError(f"expected at most {self.maximum}, got {value!r}")
+        return value
+
+
+class SiteFolder(c.Type):
+    """A folder of the built site such as ``analytics/``, kept inside the site."""
+
+    def __init__(self, default: str) -> None:
+        super().__init__(str, default=default)
+
+    def run_validation(self, value):
+        value = super().run_validation(value).strip().strip("/")
+        parts = value.split("/")
+        if not value or value.startswith(".") or ".." in parts or "\\" in value:
+            raise base.ValidationError(
+                f"expected a relative folder such as 'analytics/', got {value!r}"
+            )
+        return posixpath.normpath(value) + "/"
+
+
+class AccessLogConfig(base.Config):
+    # Log files or globs (``logs/access.log*``); plain or gzip-compressed.
+    paths = c.ListOfItems(c.Type(str), default=[])
+    # Line format; ``auto`` tells combined from common by the first good lines.
+    format = c.Choice(("auto", "combined", "common"), default="auto")
+    # Other names of this site (besides site_url's host): referrers from them are internal.
+    hosts = c.ListOfItems(c.Type(str), default=[])
+    # User agents to drop besides the maintained crawler list (substrings, case-insensitive).
+    bots = c.ListOfItems(c.Type(str), default=[])
+
+
+class GoatCounterConfig(base.Config):
+    # Site code (``mysite`` for mysite.goatcounter.com) or the full URL of a self-hosted site.
+    site = c.Optional(c.Type(str))
+    # API token with the "stats" permission; GOATCOUNTER_TOKEN is read when this is unset.
+    token = c.Optional(c.Type(str))
+
+
+class GitHubConfig(base.Config):
+    # Named units of organisations or owner/repo names, e.g. ``{I: [org-one], META: [org-meta]}``.
+    units = c.Type(dict, default={})
+    # Token; GITHUB_TOKEN is read when this is unset. Public data works without one.
+    token = c.Optional(c.Type(str))
+
+
+class AnalyticsConfig(base.Config):
+    # Where raw records, history and artifacts live, next to mkdocs.yml (never in docs_dir).
+    data_dir = c.Type(str, default="data")
+    # Folder of the dashboard and the JSON artifacts in the built site.
+    dashboard_dir = SiteFolder(default="analytics/")
+
+    # The period: ``period_days`` whole UTC days ending with ``period_end``. Without an end:
+    # the last complete UTC day, or, when only file sources are on, their latest record.
+    period_end = IsoDate()
+    period_days = PositiveInt(default=7, maximum=366)
+
+    # Alert rules and manual outcome KPIs.
+    thresholds = c.Type(str, default="config/thresholds.yaml")
+    outcome_kpis = c.Type(str, default="config/outcome-kpis.yaml")
+
+    # Rows of the dashboard: how many pages and referrers the tables show.
+    top = PositiveInt(default=10, maximum=1000)
+
+    # Sources.
+    access_log = c.SubConfig(AccessLogConfig)
+    goatcounter = c.SubConfig(GoatCounterConfig)
+    github = c.SubConfig(GitHubConfig)

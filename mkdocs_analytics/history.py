@@ -1,0 +1,146 @@
+"""The append-only history: one snapshot per period in ``data/history/``.
+
+A snapshot is named by its period (``2015-05-14--2015-05-20.json``), never by the date of the
+run. The pipeline never edits or deletes one: writing a period whose snapshot exists with the
+same bytes does nothing; different bytes (late data) become a new revision beside it
+(``...--2015-05-20.r2.json``) and the newest revision is the one read. Writes go to a temporary
+file that is renamed into place, under a lock, so two builds at once cannot corrupt the folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+
+from filelock import FileLock
+
+from .period import Period
+
+SNAPSHOT = re.compile(r"(\d{4}-\d{2}-\d{2}--\d{4}-\d{2}-\d{2})(?:\.r(\d+))?\.json")
+LOCK_NAME = ".lock"
+
+
+@dataclass
+class History:
+    """The snapshots found in a folder, newest revision of each period, and what was skipped."""
+
+    folder: str
+    snapshots: dict[Period, dict] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def get(self, period: Period) -> dict | None:
+        return self.snapshots.get(period)
+
+    def before(self, period: Period, count: int) -> list[dict]:
+        """Up to ``count`` snapshots of the periods just before ``period``, nearest first.
+
+        Only an unbroken run of same-length periods counts: a gap ends the run, so an
+        average never mixes a missing week with older ones.
+        """
+        found = []
+        current = period.previous()
+        while len(found) < count and current in self.snapshots:
+            found.append(self.snapshots[current])
+            current = current.previous()
+        return found
+
+    def series(self, period: Period, count: int) -> list[tuple[Period, dict]]:
+        """The last ``count`` periods up to and including ``period`` that have a snapshot."""
+        known = sorted(p for p in self.snapshots if p.days == period.days and p <= period)
+        return [(p, self.snapshots[p]) for p in known[-count:]]
+
+
+def load(folder: str) -> History:
+    """Read every snapshot in ``folder``; a corrupt one is reported by name and skipped."""
+    history = History(folder)
+    if not os.path.isdir(folder):
+        return history
+    revisions: dict[Period, tuple[int, str]] = {}
+    for name in sorted(os.listdir(folder)):
+        match = SNAPSHOT.fullmatch(name)
+        if match is None:
+            continue
+        try:
+            period = Period.parse(match[1])
+        except ValueError:
+            history.problems.append(f"{name}: not a valid period name")
+            continue
+        revision = int(match[2] or 1)
+        if period not in revisions or revision > revisions[period][0]:
+            revisions[period] = (revision, name)
+    for period, (_, name) in sorted(revisions.items()):
+        path = os.path.join(folder, name)
+        try:
+            with open(path, encoding="utf-8") as file:
+                snapshot = json.load(file)
+            if not isinstance(snapshot, dict):
+                raise ValueError("not a JSON object")
+        except (OSError, ValueError) as error:
+            history.problems.append(f"{name}: {error}")
+            continue
+        history.snapshots[period] = snapshot
+    return history
+
+
+def dumps(data: dict) -> str:
+    """The one JSON form the project writes: sorted keys would reorder the contract, so keys
+    keep their insertion order; indent 2, UTF-8, trailing newline."""
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_atomic(path: str, text: str) -> bool:
+    """Write ``text`` to ``path`` through a temporary file and a rename.
+
+    Returns False and leaves the file alone when it already holds exactly ``text``, so that
+    re-running a period touches nothing.
+    """
+    data = text.encode("utf-8")
+    try:
+        with open(path, "rb") as current:
+            if current.read() == data:
+                return False
+    except FileNotFoundError:
+        pass
+    folder = os.path.dirname(path) or "."
+    os.makedirs(folder, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+    return True
+
+
+def append(folder: str, period: Period, snapshot: dict) -> str | None:
+    """Add ``snapshot`` for ``period``; return the file name written, or None if unchanged."""
+    os.makedirs(folder, exist_ok=True)
+    text = dumps(snapshot)
+    with FileLock(os.path.join(folder, LOCK_NAME), timeout=60):
+        names = [
+            (int(match[2] or 1), name)
+            for name in os.listdir(folder)
+            if (match := SNAPSHOT.fullmatch(name)) and match[1] == period.name
+        ]
+        if names:
+            revision, newest = max(names)
+            with open(os.path.join(folder, newest), encoding="utf-8", errors="replace") as file:
+                if file.read() == text:
+                    return None
+            name = f"{period.name}.r{revision + 1}.json"
+        else:
+            name = f"{period.name}.json"
+        # Never replace an existing file: a revision name is always new.
+        target = os.path.join(folder, name)
+        if os.path.exists(target):
+            raise FileExistsError(f"history file {name} already exists")
+        write_atomic(target, text)
+        return name

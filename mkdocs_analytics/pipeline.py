@@ -1,0 +1,226 @@
+"""The stages, each runnable alone from its input files: collect, then aggregate.
+
+``collect`` asks every configured source for the period and writes one raw record per source
+under ``data/raw/<source>/<period>.json``. ``aggregate`` reads those records and the history and
+writes the artifacts and a history snapshot. The plugin and the command line both call these;
+only their log lines go through MkDocs' plugin logger.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+from mkdocs.plugins import get_plugin_logger
+
+from . import aggregate as agg
+from . import history, thresholds
+from .period import Period, isoformat_z, last_complete_day
+from .records import unavailable
+from .sources import access_log
+
+log = get_plugin_logger("analytics")
+
+ENGAGEMENT = "engagement-metrics.json"
+REPORT = "system-engagement-report.json"
+ARTIFACTS = (ENGAGEMENT, REPORT)
+ALL_SOURCES = ("access_log", "goatcounter", "github")
+
+
+@dataclass
+class Settings:
+    """Everything the stages need, with paths already made absolute."""
+
+    root: str
+    data_dir: str
+    period_end: date | None = None
+    period_days: int = 7
+    thresholds: str = ""
+    access_log_paths: list[str] = field(default_factory=list)
+    access_log_bots: list[str] = field(default_factory=list)
+    own_hosts: list[str] = field(default_factory=list)
+    goatcounter_site: str | None = None
+    goatcounter_token: str | None = None
+    github_units: dict = field(default_factory=dict)
+    github_token: str | None = None
+
+    @property
+    def raw_dir(self) -> str:
+        return os.path.join(self.data_dir, "raw")
+
+    @property
+    def history_dir(self) -> str:
+        return os.path.join(self.data_dir, "history")
+
+    def raw_path(self, source: str, period: Period) -> str:
+        return os.path.join(self.raw_dir, source, f"{period.name}.json")
+
+
+@dataclass
+class Collection:
+    period: Period
+    records: dict[str, dict]
+
+
+@dataclass
+class Result:
+    period: Period
+    engagement: dict
+    report: dict
+    written: list[str]
+
+
+# Collect ---------------------------------------------------------------------------------
+
+
+def collect(settings: Settings) -> Collection:
+    """Ask every source for the period; write the records of those that answered."""
+    records: dict[str, dict] = {}
+    reader = None
+    period = None
+    if settings.period_end is not None:
+        period = Period.ending(settings.period_end, settings.period_days)
+
+    # File sources first: without a configured end and without live sources, the period
+    # ends with the latest day in the files.
+    if settings.access_log_paths:
+        try:
+            record, reader = access_log.collect(
+                settings.access_log_paths,
+                settings.root,
+                period_end=period.end if period else None,
+                period_days=settings.period_days,
+                own_hosts=settings.own_hosts,
+                bots=settings.access_log_bots,
+            )
+        except access_log.LogError as error:
+            log.warning("Couldn't read access logs: %s; the web block stays empty", error)
+            records["access_log"] = {"available": False, "reason": str(error)}
+        else:
+            live = settings.goatcounter_site or settings.github_units
+            if period is None and record is not None and not live:
+                period = Period(
+                    date.fromisoformat(record["period"]["start"]),
+                    date.fromisoformat(record["period"]["end"]),
+                )
+            if record is None:
+                records["access_log"] = {"available": False, "reason": "no requests in the logs"}
+            else:
+                records["access_log"] = record
+    else:
+        records["access_log"] = {"available": False, "reason": "not configured (no paths)"}
+
+    if period is None:
+        period = Period.ending(last_complete_day(), settings.period_days)
+    if reader is not None and records["access_log"].get("period") != period.as_dict():
+        records["access_log"] = reader.record(period)
+    if records["access_log"].get("available"):
+        _report_log_quality(records["access_log"])
+
+    records["goatcounter"] = _goatcounter(settings)
+    records["github"] = _github(settings)
+
+    for source, record in records.items():
+        if "schema_version" not in record:
+            records[source] = unavailable(source, period, record["reason"])
+        if records[source]["available"]:
+            history.write_atomic(settings.raw_path(source, period), history.dumps(records[source]))
+    return Collection(period, records)
+
+
+def _report_log_quality(record: dict) -> None:
+    quality = record["quality"]
+    views = sum(row["views"] for row in record["daily"])
+    log.info(
+        "access log: %d lines, %d page views in %s; left out: %s",
+        quality["lines_read"],
+        views,
+        record["period"]["start"] + ".." + record["period"]["end"],
+        ", ".join(f"{n} {k}" for k, n in record["excluded"].items()) or "nothing",
+    )
+    if quality["malformed"]:
+        where = ", ".join(f"{s['file']}:{s['line']} ({s['reason']})"
+                          for s in quality["malformed_samples"])
+        log.info("access log: %d malformed lines skipped, first: %s", quality["malformed"], where)
+
+
+def _goatcounter(settings: Settings) -> dict:
+    if not settings.goatcounter_site:
+        log.info("GoatCounter not configured (no site); skipping")
+        return {"available": False, "reason": "not configured (no site)"}
+    if not settings.goatcounter_token:
+        log.info("GoatCounter not configured (no token); skipping")
+        return {"available": False, "reason": "not configured (no token)"}
+    log.info("GoatCounter client not available in this version; skipping")
+    return {"available": False, "reason": "client not available in this version"}
+
+
+def _github(settings: Settings) -> dict:
+    if not settings.github_units:
+        log.info("GitHub not configured (no units); skipping")
+        return {"available": False, "reason": "not configured (no units)"}
+    log.info("GitHub client not available in this version; skipping")
+    return {"available": False, "reason": "client not available in this version"}
+
+
+# Aggregate -------------------------------------------------------------------------------
+
+
+def load_records(settings: Settings, period: Period) -> dict[str, dict]:
+    """The raw records of ``period`` on disk; a missing or broken one is unavailable."""
+    records = {}
+    for source in ALL_SOURCES:
+        path = settings.raw_path(source, period)
+        try:
+            with open(path, encoding="utf-8") as file:
+                records[source] = json.load(file)
+        except FileNotFoundError:
+            records[source] = unavailable(source, period, "no record collected for this period")
+        except (OSError, ValueError) as error:
+            log.warning("Couldn't read %s: %s; treating %s as unavailable", path, error, source)
+            records[source] = unavailable(source, period, f"raw record unreadable: {error}")
+    return records
+
+
+def generated_at(period: Period) -> str:
+    """The artifacts' time stamp: ``SOURCE_DATE_EPOCH`` when set, else the end of the period.
+
+    Not the clock: a re-run of the same period must give the same bytes.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return isoformat_z(datetime.fromtimestamp(int(epoch), tz=timezone.utc))
+    return isoformat_z(period.end_instant())
+
+
+def aggregate(
+    settings: Settings,
+    period: Period,
+    records: dict[str, dict] | None = None,
+    site_pages: list[dict] | None = None,
+) -> Result:
+    """Artifacts and a history snapshot from the records of ``period``."""
+    if records is None:
+        records = load_records(settings, period)
+    rules = thresholds.load(settings.thresholds) if settings.thresholds else []
+    past = history.load(settings.history_dir)
+    for problem in past.problems:
+        log.warning("Couldn't read history snapshot %s; skipped", problem)
+
+    web = [records[s] for s in agg.WEB_SOURCES if s in records]
+    engagement = agg.engagement_metrics(period, web, past, generated_at(period), site_pages)
+    github = agg.github_activity(records.get("github"), past, period)
+    sources = {name: agg._availability(record) for name, record in records.items()}
+    report = agg.system_report(engagement, github, [], sources)
+    report["alerts"] = thresholds.evaluate(rules, thresholds.metrics(engagement, report))
+
+    written = []
+    for name, data in ((ENGAGEMENT, engagement), (REPORT, report)):
+        if history.write_atomic(os.path.join(settings.data_dir, name), history.dumps(data)):
+            written.append(name)
+    added = history.append(settings.history_dir, period, agg.snapshot(engagement, report))
+    if added:
+        written.append(os.path.join("history", added))
+    return Result(period, engagement, report, written)

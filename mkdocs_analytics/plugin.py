@@ -1,0 +1,113 @@
+"""The MkDocs plugin: wires MkDocs events to the stages, and nothing more.
+
+- ``on_config``: check the options, resolve paths, load the threshold rules (a bad file stops
+  the build here, with its name and the rule).
+- ``on_pre_build``: collect every source into ``data/raw/``.
+- ``on_files``: aggregate (the site's own pages are known now, for "published but unvisited"),
+  write the artifacts and history, and add the dashboard pages and JSON files to the site as
+  generated files. Nothing is ever written into ``docs_dir``.
+- ``on_post_page``: put the charts into the dashboard pages, after the search index was fed.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from urllib.parse import urlsplit
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+from . import pipeline, thresholds
+from .config import AnalyticsConfig
+from .publish import dashboard
+from .site import site_pages
+
+log = get_plugin_logger("analytics")
+
+CSS_NAME = "analytics.css"
+
+
+class AnalyticsPlugin(BasePlugin[AnalyticsConfig]):
+    def __init__(self) -> None:
+        self.settings: pipeline.Settings | None = None
+        self.collection: pipeline.Collection | None = None
+        self.charts: dict[str, str] = {}
+        self.serving = False
+
+    # Defining on_startup keeps this instance alive across `mkdocs serve` rebuilds.
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        self.serving = command == "serve"
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        options = self.config
+        root = os.path.dirname(os.path.abspath(config.config_file_path or "mkdocs.yml"))
+        data_dir = os.path.abspath(os.path.join(root, options.data_dir))
+        docs_dir = os.path.abspath(config.docs_dir)
+        if os.path.commonpath([data_dir, docs_dir]) == docs_dir:
+            raise PluginError(
+                f"analytics: option 'data_dir' ({options.data_dir}) is inside docs_dir; "
+                "writing there would make `mkdocs serve` rebuild forever. Use a folder "
+                "next to mkdocs.yml, such as 'data'."
+            )
+
+        threshold_file = os.path.join(root, options.thresholds)
+        try:
+            thresholds.load(threshold_file)
+        except thresholds.ThresholdError as error:
+            raise PluginError(f"analytics: option 'thresholds': {error}") from None
+
+        site_host = urlsplit(config.site_url or "").hostname
+        self.settings = pipeline.Settings(
+            root=root,
+            data_dir=data_dir,
+            period_end=options.period_end,
+            period_days=options.period_days,
+            thresholds=threshold_file,
+            access_log_paths=list(options.access_log.paths),
+            access_log_bots=list(options.access_log.bots),
+            own_hosts=[h for h in [site_host, *options.access_log.hosts] if h],
+            goatcounter_site=options.goatcounter.site,
+            goatcounter_token=options.goatcounter.token or os.environ.get("GOATCOUNTER_TOKEN"),
+            github_units=dict(options.github.units),
+            github_token=options.github.token or os.environ.get("GITHUB_TOKEN"),
+        )
+        config.extra_css.append(options.dashboard_dir + CSS_NAME)
+        return config
+
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        self.collection = pipeline.collect(self.settings)
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        folder = self.config.dashboard_dir
+        pages = site_pages(files, config, exclude=folder)
+        result = pipeline.aggregate(
+            self.settings, self.collection.period, self.collection.records, pages
+        )
+        for name in result.written:
+            log.info("wrote data/%s", name)
+        for alert in result.report["alerts"]:
+            log.info("alert (%s): %s", alert["severity"], alert["message"])
+
+        board = dashboard.build(result.engagement, result.report, folder, top=self.config.top)
+        css = resources.files("mkdocs_analytics").joinpath("assets", CSS_NAME).read_text("utf-8")
+        board.files[folder + CSS_NAME] = css
+        for src_uri, content in {**board.pages, **board.files}.items():
+            existing = files.get_file_from_path(src_uri)
+            if existing is not None:
+                log.warning("docs/%s is replaced by the generated dashboard file", src_uri)
+                files.remove(existing)
+            files.append(File.generated(config, src_uri, content=content))
+        self.charts = board.charts
+        return files
+
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        mine = page.file.generated_by and page.file.src_uri.startswith(self.config.dashboard_dir)
+        if not mine or "analytics-chart:" not in output:
+            return output
+        for key, svg in self.charts.items():
+            output = output.replace(dashboard.CHART_MARK.format(key), svg)
+        return output

@@ -1,0 +1,162 @@
+"""Static SVG charts: rendered by pygal at build time, then made safe to inline.
+
+pygal always adds an inline ``<script>`` (its tooltip configuration), comments with today's
+date and a random chart id. Each chart here is cleaned of all three, so a chart is plain SVG,
+runs nothing, loads nothing from another host and is the same bytes for the same data. It
+carries ``role="img"``, a real ``<title>`` and a ``<desc>`` that says what it shows; the page
+puts a data table beside it for readers who cannot see it.
+
+Colours are Material's CSS variables (with plain fallbacks for other themes), so a chart follows
+the reader's light or dark scheme.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import pygal
+from pygal.style import Style
+
+SVG_NS = "http://www.w3.org/2000/svg"
+ET.register_namespace("", SVG_NS)
+ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+
+STYLE = Style(
+    background="transparent",
+    plot_background="transparent",
+    foreground="var(--md-default-fg-color, #333)",
+    foreground_strong="var(--md-default-fg-color, #111)",
+    foreground_subtle="var(--md-default-fg-color--lighter, #767676)",
+    opacity=".85",
+    opacity_hover=".95",
+    colors=(
+        "var(--md-primary-fg-color, #4051b5)",
+        "var(--md-accent-fg-color, #526cfe)",
+        "#e8710a",
+        "#1a7f37",
+        "#a626a4",
+        "#c62828",
+    ),
+    font_family="inherit",
+    title_font_size=16,
+    label_font_size=12,
+    major_label_font_size=12,
+    legend_font_size=13,
+)
+
+COMMON = {
+    "style": STYLE,
+    "js": [],
+    "disable_xml_declaration": True,
+    "width": 800,
+    "height": 320,
+    "explicit_size": False,
+    "print_values": False,
+    "legend_at_bottom": True,
+    "truncate_legend": -1,
+    "tooltip_border_radius": 0,
+}
+
+
+def line(chart_id: str, title: str, description: str, labels: list[str],
+         series: list[tuple[str, list]], **options) -> str:
+    """A line chart of one or more series over ``labels`` (dates, periods)."""
+    chart = pygal.Line(
+        title=title, x_labels=labels, show_dots=len(labels) <= 31, dots_size=3,
+        x_label_rotation=0 if len(labels) <= 8 else 30, show_minor_x_labels=True,
+        show_legend=len(series) > 1, fill=False,
+        y_labels=_axis([v for _, values in series for v in values]), **{**COMMON, **options},
+    )
+    for name, values in series:
+        chart.add(name, values)
+    return _clean(chart, chart_id, title, description)
+
+
+def bars(chart_id: str, title: str, description: str, rows: list[tuple[str, int]],
+         **options) -> str:
+    """A horizontal bar chart, one bar per row, largest first as given."""
+    settings = {**COMMON, "height": max(160, 70 + 28 * len(rows)), **options}
+    chart = pygal.HorizontalBar(
+        title=title, show_legend=False, y_labels=_axis([v for _, v in rows]), **settings
+    )
+    chart.x_labels = [label for label, _ in rows][::-1]
+    chart.add(title, [value for _, value in rows][::-1])
+    return _clean(chart, chart_id, title, description)
+
+
+def grouped_bars(chart_id: str, title: str, description: str, labels: list[str],
+                 series: list[tuple[str, list]], **options) -> str:
+    """Vertical bars: one group per label, one bar per series."""
+    chart = pygal.Bar(
+        title=title, x_labels=labels,
+        y_labels=_axis([v for _, values in series for v in values]), **{**COMMON, **options},
+    )
+    for name, values in series:
+        chart.add(name, values)
+    return _clean(chart, chart_id, title, description)
+
+
+def sparkline(chart_id: str, title: str, values: list) -> str:
+    """A tiny line without axes, for tables: its title says the numbers."""
+    chart = pygal.Line(
+        style=STYLE, js=[], disable_xml_declaration=True, width=120, height=30,
+        show_legend=False, show_x_labels=False, show_y_labels=False, show_dots=False,
+        margin=0, spacing=0, explicit_size=True, fill=False,
+        show_x_guides=False, show_y_guides=False,
+    )
+    chart.add(title, [v if v is not None else None for v in values])
+    numbers = ", ".join("n/a" if v is None else str(v) for v in values)
+    return _clean(chart, chart_id, title, f"{title}: {numbers}")
+
+
+def _clean(chart, chart_id: str, title: str, description: str) -> str:
+    """Render ``chart`` as inline SVG with no script, no comment and a stable id."""
+    chart.uuid = _slug(chart_id)
+    root = chart.render_tree()
+    _strip(root)
+
+    ident = f"chart-{chart.uuid}"
+    root.set("role", "img")
+    root.set("aria-labelledby", f"{ident}-title {ident}-desc")
+    for old in root.findall("title") + root.findall(f"{{{SVG_NS}}}title"):
+        root.remove(old)
+    title_node = ET.Element("title", {"id": f"{ident}-title"})
+    title_node.text = title
+    desc_node = ET.Element("desc", {"id": f"{ident}-desc"})
+    desc_node.text = description
+    root.insert(0, desc_node)
+    root.insert(0, title_node)
+
+    text = ET.tostring(root, encoding="unicode", short_empty_elements=True)
+    # Several charts on one page: pygal gives every legend the same id; make them unique.
+    text = text.replace('id="activate-serie-', f'id="{ident}-serie-')
+    return text
+
+
+def _axis(values: list) -> list[int]:
+    """Whole-number axis marks from zero to the largest value, at most about six of them."""
+    top = max([v for v in values if v is not None] or [0])
+    if top <= 5:
+        return list(range(0, max(int(top), 1) + 1))
+    step = 1
+    while top / step > 6:
+        for factor in (2, 2.5, 2):
+            step = int(step * factor)
+            if top / step <= 6:
+                break
+    last = -(-int(top) // step) * step
+    return list(range(0, last + 1, step))
+
+
+def _strip(node) -> None:
+    for child in list(node):
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if child.tag is ET.Comment or tag.rsplit("}", 1)[-1] == "script":
+            node.remove(child)
+        else:
+            _strip(child)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "chart"

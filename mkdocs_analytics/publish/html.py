@@ -1,0 +1,74 @@
+"""Small HTML builders for the generated pages. Every outside string goes through :func:`text`.
+
+Titles, paths, referrers and campaign names come from the outside world. They are escaped for
+HTML, and their braces too, so that a template engine running over the page afterwards (such
+as mkdocs-macros) sees text, never ``{{ ... }}`` to evaluate. Bidirectional and zero-width
+controls are shown as their code point, so they cannot reorder or hide the text around them.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+_BRACES = str.maketrans({"{": "&#123;", "}": "&#125;"})
+
+
+def text(value) -> str:
+    """Any value as inert HTML text."""
+    if value is None:
+        return ""
+    value = _INVISIBLE.sub(lambda m: f"[U+{ord(m[0]):04X}]", str(value))
+    return html.escape(value, quote=True).translate(_BRACES)
+
+
+def number(value, unit: str = "") -> str:
+    """A count with thousands separators, ``n/a`` when unknown."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.1f}{unit}"
+    return f"{int(value):,}{unit}"
+
+
+def signed_pct(value, missing: str = "no previous period") -> str:
+    """A change such as ``+12.3%`` or ``−4.0%``; the reason when it is unknown."""
+    if value is None:
+        return missing
+    if value == 0:
+        return "±0.0%"
+    sign = "+" if value > 0 else "−"
+    return f"{sign}{abs(value):,.1f}%"
+
+
+def change_words(value, reason: str | None = None) -> str:
+    """A change spelled out for people who cannot see a colour or an arrow."""
+    if value is None:
+        return text(reason or "no previous period")
+    if value > 0:
+        return f"up {abs(value):,.1f}% on the previous period"
+    if value < 0:
+        return f"down {abs(value):,.1f}% on the previous period"
+    return "unchanged on the previous period"
+
+
+def table(caption: str, headers: list[str], rows: list[list[str]], numeric: set[int] = frozenset(),
+          css: str = "analytics-table") -> str:
+    """A table whose cells are already HTML; numeric columns are right-aligned."""
+    head = "".join(
+        f'<th scope="col"{_align(i, numeric)}>{text(h)}</th>' for i, h in enumerate(headers)
+    )
+    body = "".join(
+        "<tr>" + "".join(f"<td{_align(i, numeric)}>{cell}</td>" for i, cell in enumerate(row))
+        + "</tr>"
+        for row in rows
+    )
+    return (
+        f'<table class="{css}"><caption>{text(caption)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
+def _align(index: int, numeric) -> str:
+    return ' class="analytics-num"' if index in numeric else ""

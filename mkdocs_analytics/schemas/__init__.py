@@ -1,0 +1,31 @@
+"""The JSON Schemas of every file the stages exchange, shipped with the package."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+
+from jsonschema import Draft202012Validator
+
+NAMES = ("raw-record", "engagement-metrics", "system-engagement-report", "history-snapshot")
+
+
+@cache
+def schema(name: str) -> dict:
+    text = resources.files(__name__).joinpath(f"{name}.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def errors(name: str, data) -> list[str]:
+    """Every way ``data`` breaks the schema ``name``, as ``path: message`` lines."""
+    validator = Draft202012Validator(schema(name))
+    found = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    return [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in found]
+
+
+def validate(name: str, data) -> None:
+    """Raise ValueError naming every problem when ``data`` does not fit schema ``name``."""
+    problems = errors(name, data)
+    if problems:
+        raise ValueError(f"{name} does not fit its schema: " + "; ".join(problems[:10]))

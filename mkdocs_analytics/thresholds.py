@@ -1,0 +1,164 @@
+"""Threshold rules (``config/thresholds.yaml``) and the alerts they raise.
+
+A rule names a metric, an operator, a value, a severity and a description::
+
+    rules:
+      - name: traffic_drop
+        metric: trends.views_vs_rolling_avg_pct
+        operator: "<"
+        value: 50
+        severity: warning
+        description: Page views fell below half of the four-period average.
+
+Metrics are the numbers :func:`metrics` exposes, by dotted name. A metric that is unknown for
+this period (no previous period, source unavailable) raises no alert: a missing number is never
+read as zero. Rules are checked at load time: an unknown metric, operator or a non-numeric
+value is an error naming the file and the rule.
+"""
+
+from __future__ import annotations
+
+import math
+import operator as op
+import os
+
+import yaml
+
+OPERATORS = {
+    "<": op.lt,
+    "<=": op.le,
+    ">": op.gt,
+    ">=": op.ge,
+    "==": op.eq,
+    "!=": op.ne,
+}
+SEVERITIES = ("info", "warning", "critical")
+
+# Every metric a rule may name, with what it means (shown in the docs and in errors).
+METRICS = {
+    "site.page_views": "page views (or visitors, for visitor-only sources) in the period",
+    "site.unique_visitors": "visitors in the period",
+    "site.pages": "pages with at least one view",
+    "trends.views_delta_pct": "change of views against the previous period, in %",
+    "trends.visitors_delta_pct": "change of visitors against the previous period, in %",
+    "trends.views_vs_rolling_avg_pct": "views as a % of the average of up to four previous periods",
+    "trends.max_referrer_share_pct": "share of referred views from the largest referrer, in %",
+    "pages.published_without_views": "pages of the site's navigation with no view",
+    "github.total_commits": "commits on default branches in the period",
+    "github.total_prs": "pull requests opened in the period",
+    "github.total_prs_merged": "pull requests merged in the period",
+    "github.total_releases": "releases published in the period",
+    "github.commits_delta_pct": "change of commits against the previous period, in %",
+}
+
+
+class ThresholdError(ValueError):
+    """The thresholds file cannot be used; the message names the file and the rule."""
+
+
+def load(path: str) -> list[dict]:
+    """Read and check the rules; a missing file means no rules."""
+    if not os.path.exists(path):
+        return []
+    name = os.path.basename(path)
+    try:
+        with open(path, encoding="utf-8") as file:
+            data = yaml.safe_load(file)
+    except (OSError, yaml.YAMLError) as error:
+        raise ThresholdError(f"{name}: cannot be read: {error}") from None
+    if data is None:
+        return []
+    if not isinstance(data, dict) or not isinstance(data.get("rules", []), list):
+        raise ThresholdError(f"{name}: expected a mapping with a 'rules' list")
+    return [_check(name, index, rule) for index, rule in enumerate(data.get("rules") or [], 1)]
+
+
+def _check(name: str, index: int, rule) -> dict:
+    if not isinstance(rule, dict):
+        raise ThresholdError(f"{name}: rule {index} is not a mapping")
+    label = rule.get("name") or f"#{index}"
+    where = f"{name}: rule {label!r}"
+    for key in ("name", "metric", "operator", "value", "description"):
+        if key not in rule:
+            raise ThresholdError(f"{where}: missing {key!r}")
+    if rule["metric"] not in METRICS:
+        raise ThresholdError(
+            f"{where}: unknown metric {rule['metric']!r}; known: {', '.join(sorted(METRICS))}"
+        )
+    if rule["operator"] not in OPERATORS:
+        raise ThresholdError(
+            f"{where}: unknown operator {rule['operator']!r}; use one of {' '.join(OPERATORS)}"
+        )
+    value = rule["value"]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ThresholdError(f"{where}: value {value!r} is not a finite number")
+    severity = rule.get("severity", "warning")
+    if severity not in SEVERITIES:
+        raise ThresholdError(f"{where}: severity {severity!r} is not one of {SEVERITIES}")
+    return {
+        "name": str(rule["name"]),
+        "metric": rule["metric"],
+        "operator": rule["operator"],
+        "value": value,
+        "severity": severity,
+        "description": str(rule["description"]),
+    }
+
+
+def metrics(engagement: dict, report: dict) -> dict:
+    """The flat ``{dotted name: number or None}`` view of the artifacts that rules read."""
+    site = engagement.get("site_totals") or {}
+    trends = engagement.get("trends") or {}
+    github = report.get("github_activity") or {}
+    web_ok = engagement.get("available", False)
+    gh_ok = github.get("available", False)
+    return {
+        "site.page_views": site.get("page_views") if web_ok else None,
+        "site.unique_visitors": site.get("unique_visitors") if web_ok else None,
+        "site.pages": site.get("pages") if web_ok else None,
+        "trends.views_delta_pct": trends.get("views_delta_pct"),
+        "trends.visitors_delta_pct": trends.get("visitors_delta_pct"),
+        "trends.views_vs_rolling_avg_pct": trends.get("views_vs_rolling_avg_pct"),
+        "trends.max_referrer_share_pct": trends.get("max_referrer_share_pct"),
+        "pages.published_without_views": (
+            len(engagement["unvisited_pages"])
+            if web_ok and engagement.get("unvisited_pages") is not None
+            else None
+        ),
+        "github.total_commits": github.get("total_commits") if gh_ok else None,
+        "github.total_prs": github.get("total_prs") if gh_ok else None,
+        "github.total_prs_merged": github.get("total_prs_merged") if gh_ok else None,
+        "github.total_releases": github.get("total_releases") if gh_ok else None,
+        "github.commits_delta_pct": github.get("commits_delta_pct") if gh_ok else None,
+    }
+
+
+def evaluate(rules: list[dict], values: dict) -> list[dict]:
+    """The alerts raised by ``rules`` on ``values``, in rule order."""
+    alerts = []
+    for rule in rules:
+        observed = values.get(rule["metric"])
+        if observed is None:
+            continue
+        if OPERATORS[rule["operator"]](observed, rule["value"]):
+            alerts.append(
+                {
+                    "rule": rule["name"],
+                    "severity": rule["severity"],
+                    "metric": rule["metric"],
+                    "observed": observed,
+                    "operator": rule["operator"],
+                    "threshold": rule["value"],
+                    "message": (
+                        f"{rule['description']} ({rule['metric']} is {_number(observed)}, "
+                        f"rule: {rule['operator']} {_number(rule['value'])})"
+                    ),
+                }
+            )
+    return alerts
+
+
+def _number(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
