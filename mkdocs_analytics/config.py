@@ -76,6 +76,11 @@ class GoatCounterConfig(base.Config):
     site = c.Optional(c.Type(str))
     # API token with the "stats" permission; GOATCOUNTER_TOKEN is read when this is unset.
     token = c.Optional(c.Type(str))
+    # Referrers are fetched per page for this many of the most visited pages.
+    top_pages = PositiveInt(default=10, maximum=100)
+    # Seconds to wait for one answer, and the most requests one collection may make.
+    timeout = PositiveInt(default=10, maximum=300)
+    max_requests = PositiveInt(default=100, maximum=1000)
 
 
 class GitHubConfig(base.Config):
@@ -83,6 +88,13 @@ class GitHubConfig(base.Config):
     units = c.Type(dict, default={})
     # Token; GITHUB_TOKEN is read when this is unset. Public data works without one.
     token = c.Optional(c.Type(str))
+    # ``rest`` walks every repository (exact); ``search`` and ``graphql`` need one request
+    # per organisation and metric.
+    mode = c.Choice(("rest", "search", "graphql"), default="rest")
+    # The API's address (GitHub Enterprise, or a local server in tests).
+    api_url = c.Type(str, default="https://api.github.com")
+    timeout = PositiveInt(default=10, maximum=300)
+    max_requests = PositiveInt(default=1000, maximum=100000)
 
 
 class AnalyticsConfig(base.Config):
@@ -102,6 +114,11 @@ class AnalyticsConfig(base.Config):
 
     # Rows of the dashboard: how many pages and referrers the tables show.
     top = PositiveInt(default=10, maximum=1000)
+
+    # Live sources: reuse data collected less than ``cache_ttl`` seconds ago; ``offline``
+    # builds from what is already in ``data_dir`` and makes no request at all.
+    cache_ttl = c.Type(int, default=3600)
+    offline = c.Type(bool, default=False)
 
     # Sources.
     access_log = c.SubConfig(AccessLogConfig)

@@ -8,10 +8,13 @@ only their log lines go through MkDocs' plugin logger.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from typing import Any
 
 from mkdocs.plugins import get_plugin_logger
 
@@ -41,10 +44,12 @@ class Settings:
     access_log_paths: list[str] = field(default_factory=list)
     access_log_bots: list[str] = field(default_factory=list)
     own_hosts: list[str] = field(default_factory=list)
-    goatcounter_site: str | None = None
-    goatcounter_token: str | None = None
-    github_units: dict = field(default_factory=dict)
-    github_token: str | None = None
+    # The sources' own option groups (config.GoatCounterConfig, config.GitHubConfig) with the
+    # token already taken from the environment when the option was unset.
+    goatcounter: Any = None
+    github: Any = None
+    cache_ttl: int = 3600
+    offline: bool = False
 
     @property
     def raw_dir(self) -> str:
@@ -99,7 +104,9 @@ def collect(settings: Settings) -> Collection:
             log.warning("Couldn't read access logs: %s; the web block stays empty", error)
             records["access_log"] = {"available": False, "reason": str(error)}
         else:
-            live = settings.goatcounter_site or settings.github_units
+            live = _configured(settings.goatcounter, "site") or _configured(
+                settings.github, "units"
+            )
             if period is None and record is not None and not live:
                 period = Period(
                     date.fromisoformat(record["period"]["start"]),
@@ -119,8 +126,8 @@ def collect(settings: Settings) -> Collection:
     if records["access_log"].get("available"):
         _report_log_quality(records["access_log"])
 
-    records["goatcounter"] = _goatcounter(settings)
-    records["github"] = _github(settings)
+    records["goatcounter"] = _live("goatcounter", settings, period)
+    records["github"] = _live("github", settings, period)
 
     for source, record in records.items():
         if "schema_version" not in record:
@@ -128,6 +135,10 @@ def collect(settings: Settings) -> Collection:
         if records[source]["available"]:
             history.write_atomic(settings.raw_path(source, period), history.dumps(records[source]))
     return Collection(period, records)
+
+
+def _configured(options, key: str) -> bool:
+    return options is not None and bool(options[key])
 
 
 def _report_log_quality(record: dict) -> None:
@@ -146,23 +157,47 @@ def _report_log_quality(record: dict) -> None:
         log.info("access log: %d malformed lines skipped, first: %s", quality["malformed"], where)
 
 
-def _goatcounter(settings: Settings) -> dict:
-    if not settings.goatcounter_site:
-        log.info("GoatCounter not configured (no site); skipping")
-        return {"available": False, "reason": "not configured (no site)"}
-    if not settings.goatcounter_token:
-        log.info("GoatCounter not configured (no token); skipping")
-        return {"available": False, "reason": "not configured (no token)"}
-    log.info("GoatCounter client not available in this version; skipping")
-    return {"available": False, "reason": "client not available in this version"}
+LIVE = {
+    "goatcounter": ("GoatCounter", "site", "no site"),
+    "github": ("GitHub", "units", "no units"),
+}
 
 
-def _github(settings: Settings) -> dict:
-    if not settings.github_units:
-        log.info("GitHub not configured (no units); skipping")
-        return {"available": False, "reason": "not configured (no units)"}
-    log.info("GitHub client not available in this version; skipping")
-    return {"available": False, "reason": "client not available in this version"}
+def _live(source: str, settings: Settings, period: Period) -> dict:
+    """A live source's record: fresh from its API, or reused from ``data/raw``.
+
+    Reused when ``offline`` is on, or when the raw record of this period is younger than
+    ``cache_ttl`` seconds. Without configuration the source is skipped, said once at INFO.
+    """
+    label, key, missing = LIVE[source]
+    options = getattr(settings, source)
+    if not _configured(options, key):
+        log.info("%s not configured (%s); skipping", label, missing)
+        return {"available": False, "reason": f"not configured ({missing})"}
+
+    path = settings.raw_path(source, period)
+    cached = _read_raw(path)
+    if settings.offline:
+        if cached:
+            log.info("%s: offline; using the data collected earlier for %s", label, period.name)
+            return cached
+        log.info("%s: offline and nothing collected for %s yet; skipping", label, period.name)
+        return {"available": False, "reason": "offline, and no data collected for this period"}
+    if cached and time.time() - os.path.getmtime(path) < settings.cache_ttl:
+        log.info("%s: using data collected less than %ds ago", label, settings.cache_ttl)
+        return cached
+
+    module = importlib.import_module(f".sources.{source}", __package__)
+    return module.collect(options, period, settings)
+
+
+def _read_raw(path: str) -> dict | None:
+    try:
+        with open(path, encoding="utf-8") as file:
+            record = json.load(file)
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and record.get("available") else None
 
 
 # Aggregate -------------------------------------------------------------------------------

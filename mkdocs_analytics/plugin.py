@@ -70,10 +70,10 @@ class AnalyticsPlugin(BasePlugin[AnalyticsConfig]):
             access_log_paths=list(options.access_log.paths),
             access_log_bots=list(options.access_log.bots),
             own_hosts=[h for h in [site_host, *options.access_log.hosts] if h],
-            goatcounter_site=options.goatcounter.site,
-            goatcounter_token=options.goatcounter.token or os.environ.get("GOATCOUNTER_TOKEN"),
-            github_units=dict(options.github.units),
-            github_token=options.github.token or os.environ.get("GITHUB_TOKEN"),
+            goatcounter=_with_token(options.goatcounter, "GOATCOUNTER_TOKEN"),
+            github=_with_token(options.github, "GITHUB_TOKEN"),
+            cache_ttl=options.cache_ttl,
+            offline=options.offline,
         )
         config.extra_css.append(options.dashboard_dir + CSS_NAME)
         return config
@@ -111,3 +111,10 @@ class AnalyticsPlugin(BasePlugin[AnalyticsConfig]):
         for key, svg in self.charts.items():
             output = output.replace(dashboard.CHART_MARK.format(key), svg)
         return output
+
+
+def _with_token(options, variable: str):
+    """The source's options, the token taken from ``variable`` when the option is unset."""
+    if not options.token:
+        options.token = os.environ.get(variable) or None
+    return options
