@@ -26,7 +26,8 @@ def site_pages(files: Files, config: MkDocsConfig, exclude: str = "") -> list[di
     for file in files.documentation_pages():
         if exclude and file.src_uri.startswith(exclude):
             continue
-        path = normalize_path(posixpath.join(prefix + "/", file.url))
+        # MkDocs gives the home page the URL "./"; normpath folds it to the root.
+        path = normalize_path(posixpath.normpath(posixpath.join(prefix + "/", file.url)))
         pages.append({"path": path, "title": _title(file)})
     return sorted(pages, key=lambda page: page["path"])
 
