@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from mkdocs.exceptions import Abort, ConfigurationError, PluginError
+from mkdocs.exceptions import Abort, ConfigurationError
 
 from mkdocs_analytics import schemas
 

@@ -32,8 +32,8 @@ STYLE = Style(
     opacity_hover=".95",
     colors=(
         "var(--md-primary-fg-color, #4051b5)",
-        "var(--md-accent-fg-color, #526cfe)",
         "#e8710a",
+        "var(--md-accent-fg-color, #526cfe)",
         "#1a7f37",
         "#a626a4",
         "#c62828",

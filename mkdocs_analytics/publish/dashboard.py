@@ -174,22 +174,25 @@ def _top_pages(engagement: dict, top: int) -> str:
     if not pages:
         return '<p class="analytics-empty">No page was viewed in this period.</p>'
     unit = _unit(engagement).capitalize()
+    headers = ["Page", unit, "Visitors", "Share"]
     rows = [
         [
             _page_label(page),
             number(page["views"]),
             number(page["unique_visitors"]),
             number(page["share_pct"], "%"),
-            text(signed_pct(page["views_delta_pct"], page["views_delta_reason"] or "n/a")),
         ]
         for page in pages
     ]
-    return table(
-        f"The {len(pages)} most viewed pages of {len(engagement['pages'])}",
-        ["Page", unit, "Visitors", "Share", "Change"],
-        rows,
-        numeric={1, 2, 3},
-    )
+    caption = f"The {len(pages)} most viewed pages of {len(engagement['pages'])}"
+    # Without a previous period every change is unknown: say so once, not on every row.
+    if any(page["previous_views"] is not None for page in pages):
+        headers.append("Change")
+        for row, page in zip(rows, pages, strict=True):
+            row.append(text(signed_pct(page["views_delta_pct"], page["views_delta_reason"])))
+    else:
+        caption += " (no previous period to compare with)"
+    return table(caption, headers, rows, numeric={1, 2, 3, 4})
 
 
 def _page_label(page: dict) -> str:

@@ -53,9 +53,12 @@ def change_words(value, reason: str | None = None) -> str:
     return "unchanged on the previous period"
 
 
-def table(caption: str, headers: list[str], rows: list[list[str]], numeric: set[int] = frozenset(),
-          css: str = "analytics-table") -> str:
-    """A table whose cells are already HTML; numeric columns are right-aligned."""
+def table(caption: str, headers: list[str], rows: list[list[str]],
+          numeric: set[int] = frozenset()) -> str:
+    """A table whose cells are already HTML; numeric columns are right-aligned.
+
+    The table carries no class: Material styles only ``table:not([class])``.
+    """
     head = "".join(
         f'<th scope="col"{_align(i, numeric)}>{text(h)}</th>' for i, h in enumerate(headers)
     )
@@ -65,7 +68,7 @@ def table(caption: str, headers: list[str], rows: list[list[str]], numeric: set[
         for row in rows
     )
     return (
-        f'<table class="{css}"><caption>{text(caption)}</caption>'
+        f"<table><caption>{text(caption)}</caption>"
         f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     )
 
