@@ -19,7 +19,7 @@ from typing import Any
 from mkdocs.plugins import get_plugin_logger
 
 from . import aggregate as agg
-from . import history, thresholds
+from . import history, signals, thresholds
 from .period import Period, isoformat_z, last_complete_day
 from .records import unavailable
 from .sources import access_log
@@ -28,7 +28,9 @@ log = get_plugin_logger("analytics")
 
 ENGAGEMENT = "engagement-metrics.json"
 REPORT = "system-engagement-report.json"
-ARTIFACTS = (ENGAGEMENT, REPORT)
+SIGNALS = "weekly-signals.json"
+SIGNALS_MD = "weekly-signals.md"
+ARTIFACTS = (ENGAGEMENT, REPORT, SIGNALS)
 ALL_SOURCES = ("access_log", "goatcounter", "github")
 
 
@@ -41,6 +43,7 @@ class Settings:
     period_end: date | None = None
     period_days: int = 7
     thresholds: str = ""
+    outcome_kpis: str = ""
     access_log_paths: list[str] = field(default_factory=list)
     access_log_bots: list[str] = field(default_factory=list)
     own_hosts: list[str] = field(default_factory=list)
@@ -74,6 +77,7 @@ class Result:
     period: Period
     engagement: dict
     report: dict
+    signals: dict
     written: list[str]
 
 
@@ -251,11 +255,20 @@ def aggregate(
     report = agg.system_report(engagement, github, [], sources)
     report["alerts"] = thresholds.evaluate(rules, thresholds.metrics(engagement, report))
 
+    outcomes = signals.load_outcomes(settings.outcome_kpis) if settings.outcome_kpis else []
+    weekly = signals.build(engagement, report, rules, outcomes)
+
     written = []
-    for name, data in ((ENGAGEMENT, engagement), (REPORT, report)):
-        if history.write_atomic(os.path.join(settings.data_dir, name), history.dumps(data)):
+    outputs = {
+        ENGAGEMENT: history.dumps(engagement),
+        REPORT: history.dumps(report),
+        SIGNALS: history.dumps(weekly),
+        SIGNALS_MD: signals.markdown(weekly),
+    }
+    for name, text in outputs.items():
+        if history.write_atomic(os.path.join(settings.data_dir, name), text):
             written.append(name)
     added = history.append(settings.history_dir, period, agg.snapshot(engagement, report))
     if added:
         written.append(os.path.join("history", added))
-    return Result(period, engagement, report, written)
+    return Result(period, engagement, report, weekly, written)

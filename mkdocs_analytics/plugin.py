@@ -21,7 +21,7 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from . import pipeline, thresholds
+from . import pipeline, signals, thresholds
 from .config import AnalyticsConfig
 from .publish import dashboard
 from .site import site_pages
@@ -55,10 +55,14 @@ class AnalyticsPlugin(BasePlugin[AnalyticsConfig]):
             )
 
         threshold_file = os.path.join(root, options.thresholds)
+        outcome_file = os.path.join(root, options.outcome_kpis)
         try:
             thresholds.load(threshold_file)
+            signals.load_outcomes(outcome_file)
         except thresholds.ThresholdError as error:
             raise PluginError(f"analytics: option 'thresholds': {error}") from None
+        except signals.OutcomeError as error:
+            raise PluginError(f"analytics: option 'outcome_kpis': {error}") from None
 
         site_host = urlsplit(config.site_url or "").hostname
         self.settings = pipeline.Settings(
@@ -67,6 +71,7 @@ class AnalyticsPlugin(BasePlugin[AnalyticsConfig]):
             period_end=options.period_end,
             period_days=options.period_days,
             thresholds=threshold_file,
+            outcome_kpis=outcome_file,
             access_log_paths=list(options.access_log.paths),
             access_log_bots=list(options.access_log.bots),
             own_hosts=[h for h in [site_host, *options.access_log.hosts] if h],
@@ -92,7 +97,9 @@ class AnalyticsPlugin(BasePlugin[AnalyticsConfig]):
         for alert in result.report["alerts"]:
             log.info("alert (%s): %s", alert["severity"], alert["message"])
 
-        board = dashboard.build(result.engagement, result.report, folder, top=self.config.top)
+        board = dashboard.build(
+            result.engagement, result.report, result.signals, folder, top=self.config.top
+        )
         css = resources.files("mkdocs_analytics").joinpath("assets", CSS_NAME).read_text("utf-8")
         board.files[folder + CSS_NAME] = css
         for src_uri, content in {**board.pages, **board.files}.items():

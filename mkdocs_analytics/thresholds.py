@@ -10,6 +10,9 @@ A rule names a metric, an operator, a value, a severity and a description::
         severity: warning
         description: Page views fell below half of the four-period average.
 
+``kind: strength`` marks a rule whose firing is good news (a strength in the weekly signals,
+never an alert); ``recommendation`` is the advice the signals give when a risk rule fires.
+
 Metrics are the numbers :func:`metrics` exposes, by dotted name. A metric that is unknown for
 this period (no previous period, source unavailable) raises no alert: a missing number is never
 read as zero. Rules are checked at load time: an unknown metric, operator or a non-numeric
@@ -33,22 +36,25 @@ OPERATORS = {
     "!=": op.ne,
 }
 SEVERITIES = ("info", "warning", "critical")
+# A risk rule that fires is an alert (and a risk in the weekly signals); a strength rule that
+# fires is a strength. Both live in one file so the signals never keep numbers of their own.
+KINDS = ("risk", "strength")
 
-# Every metric a rule may name, with what it means (shown in the docs and in errors).
+# Every metric a rule may name: what it is called in a sentence, and its unit.
 METRICS = {
-    "site.page_views": "page views (or visitors, for visitor-only sources) in the period",
-    "site.unique_visitors": "visitors in the period",
-    "site.pages": "pages with at least one view",
-    "trends.views_delta_pct": "change of views against the previous period, in %",
-    "trends.visitors_delta_pct": "change of visitors against the previous period, in %",
-    "trends.views_vs_rolling_avg_pct": "views as a % of the average of up to four previous periods",
-    "trends.max_referrer_share_pct": "share of referred views from the largest referrer, in %",
-    "pages.published_without_views": "pages of the site's navigation with no view",
-    "github.total_commits": "commits on default branches in the period",
-    "github.total_prs": "pull requests opened in the period",
-    "github.total_prs_merged": "pull requests merged in the period",
-    "github.total_releases": "releases published in the period",
-    "github.commits_delta_pct": "change of commits against the previous period, in %",
+    "site.page_views": ("page views", ""),
+    "site.unique_visitors": ("visitors", ""),
+    "site.pages": ("pages viewed", ""),
+    "trends.views_delta_pct": ("change in views", "%"),
+    "trends.visitors_delta_pct": ("change in visitors", "%"),
+    "trends.views_vs_rolling_avg_pct": ("views against the four-period average", "%"),
+    "trends.max_referrer_share_pct": ("largest referrer's share of views", "%"),
+    "pages.published_without_views": ("published pages without a view", ""),
+    "github.total_commits": ("commits", ""),
+    "github.total_prs": ("pull requests opened", ""),
+    "github.total_prs_merged": ("pull requests merged", ""),
+    "github.total_releases": ("releases", ""),
+    "github.commits_delta_pct": ("change in commits", "%"),
 }
 
 
@@ -95,13 +101,21 @@ def _check(name: str, index: int, rule) -> dict:
     severity = rule.get("severity", "warning")
     if severity not in SEVERITIES:
         raise ThresholdError(f"{where}: severity {severity!r} is not one of {SEVERITIES}")
+    kind = rule.get("kind", "risk")
+    if kind not in KINDS:
+        raise ThresholdError(f"{where}: kind {kind!r} is not one of {KINDS}")
+    for key in ("description", "recommendation"):
+        if key in rule and not isinstance(rule[key], str):
+            raise ThresholdError(f"{where}: {key} must be text")
     return {
         "name": str(rule["name"]),
         "metric": rule["metric"],
         "operator": rule["operator"],
         "value": value,
         "severity": severity,
-        "description": str(rule["description"]),
+        "kind": kind,
+        "description": rule["description"],
+        "recommendation": rule.get("recommendation"),
     }
 
 
@@ -133,32 +147,43 @@ def metrics(engagement: dict, report: dict) -> dict:
     }
 
 
-def evaluate(rules: list[dict], values: dict) -> list[dict]:
-    """The alerts raised by ``rules`` on ``values``, in rule order."""
-    alerts = []
+def fired(rules: list[dict], values: dict) -> list[tuple[dict, float]]:
+    """The rules whose condition holds on ``values``, with the observed value, in rule order."""
+    found = []
     for rule in rules:
         observed = values.get(rule["metric"])
-        if observed is None:
-            continue
-        if OPERATORS[rule["operator"]](observed, rule["value"]):
-            alerts.append(
-                {
-                    "rule": rule["name"],
-                    "severity": rule["severity"],
-                    "metric": rule["metric"],
-                    "observed": observed,
-                    "operator": rule["operator"],
-                    "threshold": rule["value"],
-                    "message": (
-                        f"{rule['description']} ({rule['metric']} is {_number(observed)}, "
-                        f"rule: {rule['operator']} {_number(rule['value'])})"
-                    ),
-                }
-            )
-    return alerts
+        if observed is not None and OPERATORS[rule["operator"]](observed, rule["value"]):
+            found.append((rule, observed))
+    return found
 
 
-def _number(value) -> str:
+def evaluate(rules: list[dict], values: dict) -> list[dict]:
+    """The alerts raised by the risk ``rules`` on ``values``, in rule order."""
+    return [
+        {
+            "rule": rule["name"],
+            "severity": rule["severity"],
+            "metric": rule["metric"],
+            "observed": observed,
+            "operator": rule["operator"],
+            "threshold": rule["value"],
+            "message": sentence(rule, observed),
+        }
+        for rule, observed in fired(rules, values)
+        if rule["kind"] == "risk"
+    ]
+
+
+def sentence(rule: dict, observed) -> str:
+    """The rule's description with the numbers that made it fire, for people."""
+    label, unit = METRICS[rule["metric"]]
+    return (
+        f"{rule['description']} ({label}: {number(observed)}{unit}; "
+        f"threshold {rule['operator']} {number(rule['value'])}{unit})"
+    )
+
+
+def number(value) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"

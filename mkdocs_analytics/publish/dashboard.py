@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 
+from .. import signals as signal_text
 from . import charts
 from .html import change_words, number, signed_pct, table, text
 
@@ -36,13 +37,15 @@ class Dashboard:
         )
 
 
-def build(engagement: dict, report: dict, folder: str, top: int = 10) -> Dashboard:
+def build(engagement: dict, report: dict, signals: dict, folder: str, top: int = 10) -> Dashboard:
     """All dashboard files for the artifacts, under ``folder`` (``analytics/``)."""
     board = Dashboard()
     board.pages[folder + "index.md"] = overview(board, engagement, report, top)
+    board.pages[folder + "signals.md"] = signals_page(signals)
     for name, data in (
         ("engagement-metrics.json", engagement),
         ("system-engagement-report.json", report),
+        ("weekly-signals.json", signals),
     ):
         board.files[folder + name] = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     return board
@@ -233,3 +236,45 @@ def _alerts(report: dict) -> str:
         for a in alerts
     )
     return f'<ul class="analytics-alerts">{items}</ul>'
+
+
+def signals_page(signals: dict) -> str:
+    weekly = signals["period"]["days"] == 7
+    title = "Weekly signals" if weekly else "Signals"
+    kpis = "".join(
+        f"<li>{text(k['label'])}: {text(signal_text.format_kpi(k, weekly))}</li>"
+        for k in signals["kpis"]
+    )
+    parts = [
+        _front_matter(title),
+        f"# {title}\n",
+        f'<ul class="analytics-kpis">{kpis}</ul>',
+        "## Strengths\n",
+        _items(signals["strengths"], "No rule marked a strength this period."),
+        "## Risks\n",
+        _items(signals["risks"], "No risk rule fired this period."),
+        "## Recommendations\n",
+        _items(signals["recommendations"], "Nothing to change: keep going."),
+    ]
+    if signals["outcomes"]:
+        rows = [
+            [
+                text(o["description"] or o["name"]),
+                number(o["current"]),
+                number(o["target"]),
+                number(o["progress_pct"], "%"),
+            ]
+            for o in signals["outcomes"]
+        ]
+        parts += [
+            "## Outcome KPIs\n",
+            table("Manual outcome KPIs against their targets",
+                  ["KPI", "Current", "Target", "Progress"], rows, numeric={1, 2, 3}),
+        ]
+    return "\n\n".join(parts) + "\n"
+
+
+def _items(items: list[str], empty: str) -> str:
+    if not items:
+        return f'<p class="analytics-empty">{text(empty)}</p>'
+    return "<ul>" + "".join(f"<li>{text(item)}</li>" for item in items) + "</ul>"
