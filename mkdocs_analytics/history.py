@@ -14,12 +14,15 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from filelock import FileLock
 
 from .period import Period
 
 SNAPSHOT = re.compile(r"(\d{4}-\d{2}-\d{2}--\d{4}-\d{2}-\d{2})(?:\.r(\d+))?\.json")
+# The earlier standalone implementation's copies, named by the date of the run.
+LEGACY = re.compile(r"(engagement-metrics|system-engagement-report)-(\d{4}-\d{2}-\d{2})\.json")
 LOCK_NAME = ".lock"
 
 
@@ -71,6 +74,7 @@ def load(folder: str) -> History:
         revision = int(match[2] or 1)
         if period not in revisions or revision > revisions[period][0]:
             revisions[period] = (revision, name)
+    _load_legacy(history, folder)
     for period, (_, name) in sorted(revisions.items()):
         path = os.path.join(folder, name)
         try:
@@ -83,6 +87,80 @@ def load(folder: str) -> History:
             continue
         history.snapshots[period] = snapshot
     return history
+
+
+def _load_legacy(history: History, folder: str) -> None:
+    """Read the earlier implementation's snapshots as periods of this history.
+
+    Those files are named by the date of the run, which reruns overwrote, so the period is
+    taken from inside the file. Its ``end`` was the run date, sent to GoatCounter as a bare
+    date (midnight UTC), so the days counted were ``start`` to ``end - 1``: that is the
+    period used here. Counts were GoatCounter visitors, whatever the field names said. A
+    snapshot written by this plugin for the same period wins; the files are never changed.
+    """
+    pairs: dict[str, dict[str, dict]] = {}
+    for name in sorted(os.listdir(folder)):
+        match = LEGACY.fullmatch(name)
+        if match is None:
+            continue
+        try:
+            with open(os.path.join(folder, name), encoding="utf-8") as file:
+                data = json.load(file)
+            start = date.fromisoformat(data["period"]["start"][:10])
+            end = date.fromisoformat(data["period"]["end"][:10]) - timedelta(days=1)
+            period = Period(start, end)
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            history.problems.append(f"{name}: {error}")
+            continue
+        pairs.setdefault(period.name, {})[match[1]] = {**data, "_file": name}
+    for key, files in pairs.items():
+        try:
+            snapshot = _from_legacy(Period.parse(key), files)
+        except (KeyError, TypeError, ValueError) as error:
+            names = ", ".join(f["_file"] for f in files.values())
+            history.problems.append(f"{names}: not in the earlier format ({error})")
+            continue
+        history.snapshots[Period.parse(key)] = snapshot
+
+
+def _from_legacy(period: Period, files: dict[str, dict]) -> dict:
+    engagement = files.get("engagement-metrics")
+    report = files.get("system-engagement-report") or {}
+    web = {"available": False, "measure": None}
+    if engagement:
+        visits = int(engagement["site_totals"]["page_views"])
+        pages = {p["path"]: [int(p["views"]), int(p["views"])] for p in engagement["pages"]}
+        web = {
+            "available": True,
+            "measure": "visitors",
+            "views": visits,
+            "visitors": visits,
+            "pages": pages,
+            "referrers": [
+                {"name": r["name"], "count": int(r["count"])}
+                for r in engagement.get("referrers", [])
+            ],
+        }
+    github = {"available": False}
+    activity = report.get("github_activity")
+    if activity:
+        github = {
+            "available": True,
+            "total_commits": activity.get("total_commits"),
+            "total_prs": activity.get("total_prs"),
+            "total_prs_merged": None,
+            "total_releases": activity.get("total_releases"),
+            "total_stars": None,
+            "organ_breakdown": activity.get("organ_breakdown") or {},
+        }
+    return {
+        "schema_version": 1,
+        "period": period.as_dict(),
+        "web": web,
+        "github": github,
+        "alerts": [a.get("rule", "") for a in report.get("alerts", [])],
+        "imported_from": sorted(f["_file"] for f in files.values()),
+    }
 
 
 def dumps(data: dict) -> str:
