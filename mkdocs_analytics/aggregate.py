@@ -375,6 +375,7 @@ def snapshot(engagement: dict, report: dict) -> dict:
                     p["path"]: [p["views"], p["unique_visitors"]] for p in engagement["pages"]
                 },
                 "referrers": engagement["referrers"][:SNAPSHOT_REFERRERS],
+                "daily": [[d["date"], d["views"], d["visitors"]] for d in engagement["daily"]],
             }
         )
     github = report["github_activity"]
