@@ -112,8 +112,11 @@ class AnalyticsConfig(base.Config):
     thresholds = c.Type(str, default="config/thresholds.yaml")
     outcome_kpis = c.Type(str, default="config/outcome-kpis.yaml")
 
-    # Rows of the dashboard: how many pages and referrers the tables show.
+    # Rows of the dashboard's charts: how many pages, referrers, browsers... they show.
     top = PositiveInt(default=10, maximum=1000)
+    # Privacy on public pages: rows with a count below this are folded into "(other)" in
+    # everything the built site publishes (1 turns folding off; data/ keeps exact numbers).
+    min_count = PositiveInt(default=5, maximum=1000)
 
     # Live sources: reuse data collected less than ``cache_ttl`` seconds ago; ``offline``
     # builds from what is already in ``data_dir`` and makes no request at all.

@@ -32,6 +32,8 @@ SIGNALS = "weekly-signals.json"
 SIGNALS_MD = "weekly-signals.md"
 ARTIFACTS = (ENGAGEMENT, REPORT, SIGNALS)
 ALL_SOURCES = ("access_log", "goatcounter", "github")
+# How many periods the dashboard's history page shows.
+SERIES = 12
 
 
 @dataclass
@@ -79,6 +81,10 @@ class Result:
     report: dict
     signals: dict
     written: list[str]
+    # History snapshots for the dashboard: the last periods (oldest first, this one last)
+    # and the one just before this period, if any.
+    series: list[dict] = field(default_factory=list)
+    previous: dict | None = None
 
 
 # Collect ---------------------------------------------------------------------------------
@@ -268,7 +274,11 @@ def aggregate(
     for name, text in outputs.items():
         if history.write_atomic(os.path.join(settings.data_dir, name), text):
             written.append(name)
-    added = history.append(settings.history_dir, period, agg.snapshot(engagement, report))
+    current = agg.snapshot(engagement, report)
+    added = history.append(settings.history_dir, period, current)
     if added:
         written.append(os.path.join("history", added))
-    return Result(period, engagement, report, weekly, written)
+    series = [s for _, s in past.series(period.previous(), SERIES - 1)] + [current]
+    return Result(
+        period, engagement, report, weekly, written, series, past.get(period.previous())
+    )

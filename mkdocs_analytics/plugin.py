@@ -19,6 +19,7 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files
+from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
 from . import pipeline, signals, thresholds
@@ -98,7 +99,14 @@ class AnalyticsPlugin(BasePlugin[AnalyticsConfig]):
             log.info("alert (%s): %s", alert["severity"], alert["message"])
 
         board = dashboard.build(
-            result.engagement, result.report, result.signals, folder, top=self.config.top
+            result.engagement,
+            result.report,
+            result.signals,
+            folder,
+            series=result.series,
+            previous=result.previous,
+            top=self.config.top,
+            min_count=self.config.min_count,
         )
         css = resources.files("mkdocs_analytics").joinpath("assets", CSS_NAME).read_text("utf-8")
         board.files[folder + CSS_NAME] = css
@@ -110,6 +118,22 @@ class AnalyticsPlugin(BasePlugin[AnalyticsConfig]):
             files.append(File.generated(config, src_uri, content=content))
         self.charts = board.charts
         return files
+
+    def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
+        # The implicit nav sorts a folder's pages by file name; the dashboard reads best in
+        # its own order (overview, pages, sources, activity, history, signals).
+        folder = self.config.dashboard_dir
+        order = {folder + name: i for i, (name, _) in enumerate(dashboard.PAGES)}
+        for section in _sections(nav.items):
+            uris = [getattr(getattr(item, "file", None), "src_uri", None) for item in section]
+            if any(uri in order for uri in uris):
+                section.sort(key=lambda item: order.get(
+                    getattr(getattr(item, "file", None), "src_uri", None), len(order)))
+        # Previous and next links follow the new order too.
+        nav.pages = [page for page in _walk(nav.items) if isinstance(page, Page)]
+        for before, after in zip(nav.pages, nav.pages[1:], strict=False):
+            before.next_page, after.previous_page = after, before
+        return nav
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
         mine = page.file.generated_by and page.file.src_uri.startswith(self.config.dashboard_dir)
@@ -125,3 +149,18 @@ def _with_token(options, variable: str):
     if not options.token:
         options.token = os.environ.get(variable) or None
     return options
+
+
+def _sections(items: list):
+    """Every list of nav items, the top level and each section's children."""
+    yield items
+    for item in items:
+        if getattr(item, "children", None):
+            yield from _sections(item.children)
+
+
+def _walk(items: list):
+    for item in items:
+        yield item
+        if getattr(item, "children", None):
+            yield from _walk(item.children)

@@ -66,6 +66,7 @@ def hand_site(site):
         plugins:
           - search
           - analytics:
+              min_count: 1
               access_log:
                 paths: [logs/access.log]
         """,
@@ -92,7 +93,11 @@ def hand_site(site):
 
 def test_hand_counted_log_gives_hand_counted_artifacts(hand_site):
     hand_site.build()
-    metrics = hand_site.json("site/analytics/engagement-metrics.json")
+    metrics = hand_site.json("data/engagement-metrics.json")
+    # With min_count 1 the published copy folds nothing: it is the same apart from the note.
+    published = hand_site.json("site/analytics/engagement-metrics.json")
+    assert published.pop("privacy") == {"min_count": 1, "folded_into": "(other)"}
+    assert published == metrics
 
     # The period is the seven days ending with the log's last day.
     assert metrics["period"] == {"start": "2024-03-05", "end": "2024-03-11", "days": 7}
@@ -133,7 +138,7 @@ def test_hand_counted_log_gives_hand_counted_artifacts(hand_site):
     assert metrics["trends"]["reasons"]["views_delta_pct"] == "no previous period"
     assert metrics["trends"]["max_referrer_share_pct"] == 33.3
 
-    report = hand_site.json("site/analytics/system-engagement-report.json")
+    report = hand_site.json("data/system-engagement-report.json")
     assert report["web_engagement"]["total_views"] == 6
     assert report["web_engagement"]["top_page"] == "/guide"
     assert [a["rule"] for a in report["alerts"]] == ["zero_traffic"]
@@ -142,7 +147,9 @@ def test_hand_counted_log_gives_hand_counted_artifacts(hand_site):
     html = hand_site.html()
     assert '<p class="analytics-card-value">6</p>' in html
     assert '<p class="analytics-card-value">4</p>' in html
-    assert "<code>/guide</code>" in html and "news.ycombinator.com" in html
+    pages = hand_site.html("site/analytics/pages/index.html")
+    assert "<code>/guide</code>" in pages
+    assert "news.ycombinator.com" in hand_site.html("site/analytics/sources/index.html")
 
 
 def test_browsers_are_counted_once_per_visitor_and_day(hand_site):
@@ -170,11 +177,48 @@ def test_unconfigured_live_sources_say_why_once(hand_site, analytics_log):
     assert messages.count("analytics: GitHub not configured (no units); skipping") == 1
 
 
+def test_small_counts_are_folded_on_every_published_surface(hand_site):
+    hand_site.write("mkdocs.yml", hand_site.root.joinpath("mkdocs.yml").read_text()
+                    .replace("min_count: 1", "min_count: 2"))
+    hand_site.build()
+    exact = hand_site.json("data/engagement-metrics.json")
+    public = hand_site.json("site/analytics/engagement-metrics.json")
+    assert exact["pages"][2]["views"] == 1  # data/ keeps the exact numbers
+
+    # Pages 3, 2, 1: /about (1) is below 2, and a fold of one row would give it away, so
+    # "/" (2) joins it: (other) holds 2 pages and 3 views. Only /guide is shown.
+    assert [(p["path"], p["views"], p.get("folded")) for p in public["pages"]] == [
+        ("/guide", 3, None),
+        ("(other)", 3, 2),
+    ]
+    # Referrers 2 and 1: the same secondary fold leaves nothing but (other), and the top
+    # referrer's name and share are hidden with it.
+    assert public["referrers"] == [{"name": "(other)", "count": 3, "folded": 2}]
+    assert public["trends"]["top_referrer"] is None
+    assert public["trends"]["max_referrer_share_pct"] is None
+    # Browsers: Firefox 2 stays; Chrome 1 and Mobile Safari 1 fold into 2.
+    assert public["browsers"] == [
+        {"name": "Firefox", "count": 2},
+        {"name": "(other)", "count": 2, "folded": 2},
+    ]
+    assert public["not_found"] == [{"name": "(other)", "count": None, "folded": 1}]
+
+    # No page, table, widget or badge of the built site names a folded row.
+    for path in (hand_site.site_dir / "analytics").rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".json", ".svg"):
+            body = path.read_text(encoding="utf-8")
+            # (/about is a page of the site, so only its place in a table would tell.)
+            for secret in ("news.ycombinator.com", "<code>/about</code>", '"/about"',
+                           "Mobile Safari", "/nope"):
+                assert secret not in body, (path, secret)
+    assert schemas.errors("engagement-metrics", public) == []
+
+
 def test_dashboard_charts_are_inline_static_svg(hand_site):
     hand_site.build()
     html = hand_site.html()
     svgs = re.findall(r"<svg.*?</svg>", html, re.S)
-    assert len(svgs) == 2  # daily views and top referrers
+    assert len(svgs) == 1  # the daily chart; the other charts live on the other pages
     for svg in svgs:
         assert "<script" not in svg
         assert 'role="img"' in svg
