@@ -43,7 +43,7 @@ import requests
 from mkdocs.plugins import get_plugin_logger
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
-from urllib3.exceptions import MaxRetryError
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 from urllib3.util.retry import Retry
 
@@ -329,7 +329,12 @@ class Client:
         reason = error.args[0] if error.args else error
         if isinstance(reason, MaxRetryError):
             reason = reason.reason
-        if isinstance(error, requests.Timeout) or isinstance(reason, Urllib3Timeout):
+        # A refused connection is a NewConnectionError, which urllib3 derives from its
+        # timeout errors.
+        timed_out = isinstance(reason, Urllib3Timeout) and not isinstance(
+            reason, NewConnectionError
+        )
+        if timed_out or isinstance(error, requests.Timeout):
             return (
                 f"no answer from {self.host} within {self.timeout} s ({API}{endpoint}): "
                 "try again later, or raise the option 'timeout'"
@@ -356,8 +361,7 @@ class Client:
         except ValueError as error:
             raise GoatCounterError(
                 f"the answer to {endpoint} is not complete JSON ({len(response.content)} "
-                f"bytes; {getattr(error, 'msg', error)} at character {getattr(error, 'pos', '?')})"
-                ": try again later"
+                f"bytes; {error}): try again later"
             ) from None
         if not isinstance(data, dict):
             raise GoatCounterError(f"the answer to {endpoint} is not a JSON object")
