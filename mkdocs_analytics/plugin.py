@@ -24,7 +24,7 @@ from mkdocs.structure.pages import Page
 
 from . import pipeline, signals, thresholds
 from .config import AnalyticsConfig
-from .publish import dashboard
+from .publish import dashboard, icons
 from .site import site_pages
 
 log = get_plugin_logger("analytics")
@@ -137,8 +137,9 @@ class AnalyticsPlugin(BasePlugin[AnalyticsConfig]):
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
         mine = page.file.generated_by and page.file.src_uri.startswith(self.config.dashboard_dir)
-        if not mine or "analytics-chart:" not in output:
+        if not mine:
             return output
+        output = icons.name_icons(output)
         for key, svg in self.charts.items():
             output = output.replace(dashboard.CHART_MARK.format(key), svg)
         return output
