@@ -31,7 +31,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from mkdocs_analytics import schemas
+from mkdocs_analytics import pipeline, schemas
+from mkdocs_analytics.config import GoatCounterConfig
 from mkdocs_analytics.period import Period
 from mkdocs_analytics.pipeline import Settings
 from mkdocs_analytics.sources import goatcounter
@@ -198,6 +199,7 @@ EXPECTED = {
         "paths": 4,
         "direct_visits": 3,
         "outside_period": 0,
+        "missing": [],
     },
     "timezone": "UTC",
     "events": [{"name": "click-cv-html", "count": 1}],
@@ -236,6 +238,30 @@ def test_old_servers_without_a_daily_series_add_up_the_pages(api, tmp_path, fake
     record = collect(api, tmp_path, fake_time)
     assert record["site_daily"] == site_daily(1, 4)
     assert record["quality"]["daily_series"] == "sum of pages"
+
+
+def test_a_404_for_totals_is_tolerated_as_no_totals(api, tmp_path, fake_time):
+    expect(api, "/stats/total", {}).respond_with_json({"error": "not found"}, status=404)
+    serve_site(api)
+    record = collect(api, tmp_path, fake_time)
+    assert record["site_daily"] == site_daily(1, 4)
+    assert record["quality"]["daily_series"] == "sum of pages"
+    assert record["quality"]["totals"] == {"total": None, "total_events": None,
+                                           "total_utc": None}
+
+
+def test_a_breakdown_an_old_server_lacks_is_left_empty(api, tmp_path, fake_time):
+    expect(api, "/stats/campaigns", {"limit": "100"}).respond_with_json(
+        {"errors": {"page": ["must be one of: browsers, systems, locations, sizes, toprefs"]}},
+        status=400,
+    )
+    serve_site(api)
+    record = collect(api, tmp_path, fake_time)
+    assert record["campaigns"] == []
+    assert record["quality"]["missing"] == ["campaigns"]
+    assert {**record, "campaigns": EXPECTED["campaigns"], "quality": EXPECTED["quality"]} == (
+        EXPECTED
+    )
 
 
 def test_events_are_kept_apart_from_pages(api, tmp_path, fake_time):
@@ -361,7 +387,8 @@ def test_a_429_asking_for_an_hour_gives_up_at_once(api, tmp_path, fake_time, war
     assert len(api.log) == 1 and fake_time.sleeps == []
 
 
-def test_a_500_is_retried_after_a_backoff(api, tmp_path, fake_time):
+def test_a_500_is_retried_after_a_backoff(api, tmp_path, fake_time, caplog):
+    caplog.set_level(logging.INFO)
     api.expect_oneshot_request("/api/v0/stats/total").respond_with_json(
         {"error": "unexpected error code 'a1b2c3'; this has been reported for investigation"},
         status=500,
@@ -371,6 +398,7 @@ def test_a_500_is_retried_after_a_backoff(api, tmp_path, fake_time):
     assert record == EXPECTED
     # /me, then /stats/total after the pace, then the retry after one second.
     assert fake_time.sleeps[:2] == [0.333, 1.0]
+    assert "analytics: GoatCounter: HTTP 500; retrying in 1 s (1 of 3)" in caplog.messages
 
 
 def test_5xx_errors_back_off_then_give_up(api, tmp_path, fake_time, warnings):
@@ -629,6 +657,7 @@ def test_a_site_builds_its_dashboard_from_the_server(api, site, fake_time, monke
               min_count: 1  # no folding of small counts: the test's numbers are small
               goatcounter:
                 site: {options(api).site}
+                token: !ENV GOATCOUNTER_TOKEN
                 top_pages: 2
         """,
     )
@@ -662,3 +691,30 @@ def test_a_site_builds_its_dashboard_from_the_server(api, site, fake_time, monke
         if path.is_file():
             assert TOKEN.encode() not in path.read_bytes(), path
     assert_no_token(caplog.text)
+
+
+def test_a_failed_collection_keeps_the_good_raw_record(api, tmp_path, fake_time, monkeypatch):
+    api.expect_request("/api/v0/me").respond_with_json({"error": "unknown token"}, status=401)
+    monkeypatch.setattr(
+        goatcounter, "collect",
+        partial(goatcounter.collect, sleep=fake_time.sleep, clock=fake_time.clock),
+    )
+    config = settings(tmp_path)
+    config.goatcounter = GoatCounterConfig()
+    config.goatcounter.load_dict({"site": options(api).site, "token": TOKEN})
+    assert config.goatcounter.validate() == ([], [])
+    config.period_end, config.period_days, config.cache_ttl = PERIOD.end, PERIOD.days, 0
+    raw = Path(config.raw_path("goatcounter", PERIOD))
+    raw.parent.mkdir(parents=True)
+    raw.write_text(json.dumps(EXPECTED), encoding="utf-8")
+    before = raw.read_bytes()
+
+    collection = pipeline.collect(config)
+
+    assert collection.records["goatcounter"]["available"] is False
+    assert collection.records["goatcounter"]["reason"].startswith("the token was refused")
+    assert raw.read_bytes() == before
+    # And the period's numbers are unknown, not zero.
+    result = pipeline.aggregate(config, PERIOD, collection.records)
+    assert result.engagement["available"] is False
+    assert result.engagement["site_totals"]["unique_visitors"] is None

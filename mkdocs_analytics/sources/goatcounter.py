@@ -135,23 +135,24 @@ def _collect(client: Client, period: Period, top_pages: int, own_hosts) -> dict:
         "start": isoformat_z(period.start_instant()),
         "end": isoformat_z(period.end_instant() - timedelta(seconds=1)),
     }
+
+    # The token first: a wrong one fails here, before any statistics are asked for.
     zone = read_me(client)
     shift = utc_offset(zone)
+
     totals = read_total(client, span)
     pages = count_pages(read_hits(client, span), shift, period)
-    referrer_names = Referrers(own_hosts)
-    page_referrers = {
-        path: referrer_names.ranked(
-            row for path_id in pages.ids[path] for row in read_page_referrers(client, span, path_id)
-        )
-        for path in pages.top(top_pages)
-    }
-    breakdowns = {
-        name: read_breakdown(client, span, page) for page, name in BREAKDOWN_PAGES
-    }
-    return build_record(
-        period, zone, shift, totals, pages, breakdowns, page_referrers, referrer_names
-    )
+
+    # A page folded from several paths (``/a`` and ``/a/index.html``) has several ids.
+    referrers = Referrers(own_hosts)
+    page_referrers = {}
+    for path in pages.top(top_pages):
+        rows = [row for path_id in pages.ids[path]
+                for row in read_page_referrers(client, span, path_id)]
+        page_referrers[path] = referrers.ranked(rows)
+
+    breakdowns = {name: read_breakdown(client, span, page) for page, name in BREAKDOWN_PAGES}
+    return build_record(period, zone, shift, totals, pages, breakdowns, page_referrers, referrers)
 
 
 def scrub(text: str, token: str | None) -> str:
@@ -230,7 +231,11 @@ class GatedRetry(Retry):
         return super().new(gate=self.gate, **kwargs)
 
     def sleep(self, response=None) -> None:
-        self.gate.wait(self.retry_wait(response))
+        wait = self.retry_wait(response)
+        what = f"HTTP {response.status}" if response is not None else "no connection"
+        log.info("GoatCounter: %s; retrying in %g s (%d of %d)", what, wait,
+                 len(self.history), RETRIES)
+        self.gate.wait(wait)
         self.gate.enter()
 
     def retry_wait(self, response) -> float:
@@ -421,13 +426,15 @@ def _error_text(body: bytes) -> str:
     except ValueError:
         data = None
     if isinstance(data, dict) and isinstance(data.get("error"), str):
-        return data["error"]
-    if isinstance(data, dict) and isinstance(data.get("errors"), dict):
-        return "; ".join(
+        text = data["error"]
+    elif isinstance(data, dict) and isinstance(data.get("errors"), dict):
+        text = "; ".join(
             f"parameter {name!r}: {_joined(problem)}" for name, problem in data["errors"].items()
         )
-    text = body.decode("utf-8", "replace").strip().splitlines()
-    return text[0][:200] if text else "no message"
+    else:
+        lines = body.decode("utf-8", "replace").strip().splitlines()
+        text = lines[0] if lines else "no message"
+    return " ".join(text.split())[:200]
 
 
 def _joined(problem) -> str:
@@ -520,9 +527,16 @@ def read_page_referrers(client: Client, span: dict, path_id: int) -> list[dict]:
     return _paged(client, f"/stats/hits/{path_id}", "refs", span)
 
 
-def read_breakdown(client: Client, span: dict, page: str) -> list[dict]:
+def read_breakdown(client: Client, span: dict, page: str) -> list[dict] | None:
+    """The rows of ``/stats/{page}``; None when the server has no such page (HTTP 400)."""
     depth = TOPREFS_DEPTH if page == "toprefs" else None
-    return _paged(client, f"/stats/{page}", "stats", span, depth)
+    try:
+        return _paged(client, f"/stats/{page}", "stats", span, depth)
+    except GoatCounterError as error:
+        if error.status != 400:
+            raise
+        log.info("GoatCounter: no %s on this server (%s); left empty", page, error)
+        return None
 
 
 def _paged(client, endpoint: str, key: str, span: dict, depth: int | None = None) -> list[dict]:
@@ -676,10 +690,10 @@ def _count(row: dict) -> int:
 def breakdown(name: str, rows: list[dict], referrers: Referrers) -> list[dict]:
     """An API breakdown as record rows; unknown values are named ``Unknown``."""
     if name == "referrers":
-        referrers.count_direct(rows)
-        return referrers.ranked(rows)
+        referrers.count_direct(rows or [])
+        return referrers.ranked(rows or [])
     counts: Counter = Counter()
-    for row in rows:
+    for row in rows or []:
         if name == "screen_sizes":
             label = row.get("id") or "unknown"  # phone, tablet, desktop, ...: name is empty
         elif name == "countries" and row.get("id") == "(unknown)":
@@ -733,6 +747,7 @@ def build_record(
             "paths": len(pages.ids),
             "direct_visits": referrers.direct,
             "outside_period": pages.outside,
+            "missing": [name for name in BREAKDOWNS if breakdowns[name] is None],
         },
         "timezone": zone,
         "events": ranked(pages.events),
