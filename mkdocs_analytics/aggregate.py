@@ -258,15 +258,19 @@ def _trends(web, views, visitors, previous, rolling) -> dict:
     if why:
         reasons["visitors_delta_pct"] = why
 
-    avg_views = avg_visitors = None
+    avg_views = avg_visitors = vs_rolling = None
     if rolling:
-        avg_views = round(sum(s["views"] for s in rolling) / len(rolling), 1)
+        # The ratio comes from the exact mean, not from the mean rounded for display.
+        mean = sum(s["views"] for s in rolling) / len(rolling)
+        avg_views = round(mean, 1)
         avg_visitors = round(sum(s["visitors"] for s in rolling) / len(rolling), 1)
+        if mean:
+            vs_rolling = round(views / mean * 100, 1)
+        else:
+            reasons["views_vs_rolling_avg_pct"] = "rolling average is zero"
     else:
-        reasons["rolling_avg_views"] = "no previous period"
-    vs_rolling = share_pct(views, avg_views)
-    if avg_views == 0:
-        reasons["views_vs_rolling_avg_pct"] = "rolling average is zero"
+        for key in ("rolling_avg_views", "rolling_avg_visitors", "views_vs_rolling_avg_pct"):
+            reasons[key] = "no previous period"
 
     top = web["referrers"][0] if web["referrers"] else None
     top_share = share_pct(top["count"], views) if top else None
