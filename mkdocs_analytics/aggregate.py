@@ -24,12 +24,17 @@ ROLLING_PERIODS = 4
 SNAPSHOT_REFERRERS = 50
 
 
-def delta_pct(current, previous) -> tuple[float | None, str | None]:
-    """Percent change from ``previous`` to ``current``, or None and the reason."""
+def delta_pct(
+    current, previous, missing: str = "no previous period"
+) -> tuple[float | None, str | None]:
+    """Percent change from ``previous`` to ``current``, or None and the reason.
+
+    ``missing`` is the reason given when ``previous`` is None.
+    """
     if current is None:
         return None, "no data for this period"
     if previous is None:
-        return None, "no previous period"
+        return None, missing
     if previous == 0:
         return None, "previous period was zero"
     return round((current - previous) / previous * 100, 1), None
@@ -164,11 +169,18 @@ def engagement_metrics(
     totals = _page_totals(web)
     site_views = sum(_views(web, row) for row in web["site_daily"])
     site_visitors = sum(row["visitors"] or 0 for row in web["site_daily"])
-    previous = _web_snapshot(history.get(period.previous()))
-    rolling = [s for s in map(_web_snapshot, history.before(period, ROLLING_PERIODS)) if s]
-    series = [
-        (p, _web_snapshot(s)) for p, s in history.series(period.previous(), SPARKLINE_PERIODS - 1)
-    ]
+    past = _past_web(history, period, web["measure"], SPARKLINE_PERIODS - 1)
+    previous, missing = past[0]
+    rolling = []
+    for block, _ in past[:ROLLING_PERIODS]:
+        if block is None:
+            break  # a gap ends the run: older periods never stand in for a missing one
+        rolling.append(block)
+    # Oldest first, one place per period, from the first one the history has a snapshot of.
+    series = list(reversed(past))
+    while series and series[0][1] == NO_SNAPSHOT:
+        series.pop(0)
+    series = [block for block, _ in series]
     titles = dict(web.get("titles") or {})
     for page in site_pages or []:
         titles.setdefault(page["path"], page["title"])
@@ -176,7 +188,7 @@ def engagement_metrics(
     pages = []
     for path, (views, visitors) in sorted(totals.items(), key=lambda kv: (-kv[1][0], kv[0])):
         before = previous["pages"].get(path, [0, 0])[0] if previous else None
-        change, why = delta_pct(views, before)
+        change, why = delta_pct(views, before, missing)
         pages.append(
             {
                 "path": path,
@@ -188,7 +200,7 @@ def engagement_metrics(
                 "views_delta_pct": change,
                 "views_delta_reason": why,
                 "sparkline": [
-                    (s["pages"].get(path, [0, 0])[0] if s else None) for _, s in series
+                    (s["pages"].get(path, [0, 0])[0] if s else None) for s in series
                 ] + [views],
             }
         )
@@ -221,7 +233,7 @@ def engagement_metrics(
         "unvisited_pages": unvisited,
         **{name: web[name] for name in BREAKDOWNS},
         "not_found": web.get("not_found", []),
-        "trends": _trends(web, site_views, site_visitors, previous, rolling),
+        "trends": _trends(web, site_views, site_visitors, previous, rolling, missing),
         "data_quality": {**(web.get("quality") or {}), "excluded": web.get("excluded", {})},
     }
 
@@ -230,9 +242,36 @@ def _availability(record: dict) -> dict:
     return {"available": bool(record.get("available")), "reason": record.get("reason")}
 
 
-def _web_snapshot(snapshot: dict | None) -> dict | None:
-    web = (snapshot or {}).get("web")
-    return web if web and web.get("available") else None
+MEASURE_NAMES = {"page_views": "page views", "visitors": "visitors"}
+NO_SNAPSHOT = "no previous period"
+
+
+def _past_web(
+    history: History, period: Period, measure: str, count: int
+) -> list[tuple[dict | None, str | None]]:
+    """The web blocks of the ``count`` periods just before ``period``, nearest first.
+
+    Each period is followed back one by one, so a missing week keeps its place. A block is
+    None, with the reason, where it cannot be compared with this period: no snapshot, a web
+    source that was unavailable then (unknown, never zero), or another measure (visitors
+    against page views).
+    """
+    found: list[tuple[dict | None, str | None]] = []
+    current = period
+    for _ in range(count):
+        current = current.previous()
+        snapshot = history.get(current)
+        web = (snapshot or {}).get("web") or {}
+        if snapshot is None:
+            found.append((None, NO_SNAPSHOT))
+        elif not web.get("available"):
+            found.append((None, "no web data for the previous period"))
+        elif web.get("measure") != measure:
+            other = MEASURE_NAMES.get(web.get("measure"), str(web.get("measure")))
+            found.append((None, f"the previous period counted {other}"))
+        else:
+            found.append((web, None))
+    return found
 
 
 def _no_trends(reason: str) -> dict:
@@ -249,12 +288,14 @@ def _no_trends(reason: str) -> dict:
     }
 
 
-def _trends(web, views, visitors, previous, rolling) -> dict:
+def _trends(web, views, visitors, previous, rolling, missing="no previous period") -> dict:
     reasons = {}
-    views_delta, why = delta_pct(views, previous["views"] if previous else None)
+    views_delta, why = delta_pct(views, previous["views"] if previous else None, missing)
     if why:
         reasons["views_delta_pct"] = why
-    visitors_delta, why = delta_pct(visitors, previous["visitors"] if previous else None)
+    visitors_delta, why = delta_pct(
+        visitors, previous["visitors"] if previous else None, missing
+    )
     if why:
         reasons["visitors_delta_pct"] = why
 
@@ -269,8 +310,9 @@ def _trends(web, views, visitors, previous, rolling) -> dict:
         else:
             reasons["views_vs_rolling_avg_pct"] = "rolling average is zero"
     else:
+        # The run of earlier periods is empty exactly when the previous one is unusable.
         for key in ("rolling_avg_views", "rolling_avg_visitors", "views_vs_rolling_avg_pct"):
-            reasons[key] = "no previous period"
+            reasons[key] = missing
 
     top = web["referrers"][0] if web["referrers"] else None
     top_share = share_pct(top["count"], views) if top else None
