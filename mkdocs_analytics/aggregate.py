@@ -415,7 +415,10 @@ def snapshot(engagement: dict, report: dict) -> dict:
     if engagement["available"]:
         web.update(
             {
-                "views": sum(p["views"] for p in engagement["pages"]),
+                # The site's own count, the one this period's trends compare: for visitors,
+                # the site's visitors, not the sum over pages (one reader of two pages is
+                # two page visitors but one site visitor).
+                "views": sum(d["views"] for d in engagement["daily"]),
                 "visitors": engagement["site_totals"]["unique_visitors"],
                 "pages": {
                     p["path"]: [p["views"], p["unique_visitors"]] for p in engagement["pages"]
