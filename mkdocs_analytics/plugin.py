@@ -17,14 +17,14 @@ from urllib.parse import urlsplit
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
 from . import pipeline, signals, thresholds
 from .config import AnalyticsConfig
-from .publish import dashboard, icons
+from .publish import dashboard, icons, macros
 from .site import site_pages
 
 log = get_plugin_logger("analytics")
@@ -37,12 +37,17 @@ class AnalyticsPlugin(BasePlugin[AnalyticsConfig]):
         self.settings: pipeline.Settings | None = None
         self.collection: pipeline.Collection | None = None
         self.charts: dict[str, str] = {}
+        self.metrics = macros.Metrics()
+        self.with_macros = False
         self.serving = False
 
     # Defining on_startup keeps this instance alive across `mkdocs serve` rebuilds.
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.serving = command == "serve"
 
+    # Late, so that mkdocs-macros (if listed, in either order) has set itself up and takes
+    # our registration directly rather than in class-level storage that outlives the build.
+    @event_priority(-50)
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         options = self.config
         root = os.path.dirname(os.path.abspath(config.config_file_path or "mkdocs.yml"))
@@ -82,6 +87,7 @@ class AnalyticsPlugin(BasePlugin[AnalyticsConfig]):
             offline=options.offline,
         )
         config.extra_css.append(options.dashboard_dir + CSS_NAME)
+        self.with_macros = macros.register(config.plugins, self.metrics)
         return config
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
@@ -117,7 +123,14 @@ class AnalyticsPlugin(BasePlugin[AnalyticsConfig]):
                 files.remove(existing)
             files.append(File.generated(config, src_uri, content=content))
         self.charts = board.charts
+        self.metrics.update(board.public)
         return files
+
+    def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files):
+        # mkdocs-macros renders the same forms itself when it is there.
+        if self.with_macros or page.file.src_uri.startswith(self.config.dashboard_dir):
+            return markdown
+        return macros.substitute(markdown, self.metrics)
 
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
         # The implicit nav sorts a folder's pages by file name; the dashboard reads best in

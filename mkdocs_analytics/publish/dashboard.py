@@ -38,7 +38,7 @@ def build(
     series = series or []
     previous = (previous or {}).get("web")
 
-    board = Dashboard()
+    board = Dashboard(public=public)
     board.pages[folder + "index.md"] = overview.render(
         board, public, public_report, signals, previous
     )

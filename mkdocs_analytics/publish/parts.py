@@ -30,6 +30,8 @@ class Dashboard:
     pages: dict[str, str] = field(default_factory=dict)
     charts: dict[str, str] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
+    # The folded engagement metrics every published surface is made from.
+    public: dict = field(default_factory=dict)
 
     def chart(self, key: str, svg: str, data_table: str = "") -> str:
         """Register a chart; return the Markdown that stands for it and its data table.
