@@ -240,6 +240,20 @@ def generated_at(period: Period) -> str:
     return isoformat_z(period.end_instant())
 
 
+def _of_period(source: str, record: dict, period: Period) -> dict:
+    """``record``, or an unavailable one when it counts another period than ``period``.
+
+    A stale record must never pass for this period's numbers (the earlier implementation
+    reprocessed an old week as the current one).
+    """
+    covered = record.get("period") or {}
+    if not record.get("available") or covered == period.as_dict():
+        return record
+    other = f"{covered.get('start')}--{covered.get('end')}"
+    log.warning("The %s record covers %s, not %s; left out", source, other, period.name)
+    return unavailable(source, period, f"the record covers {other}, not {period.name}")
+
+
 def aggregate(
     settings: Settings,
     period: Period,
@@ -249,6 +263,7 @@ def aggregate(
     """Artifacts and a history snapshot from the records of ``period``."""
     if records is None:
         records = load_records(settings, period)
+    records = {name: _of_period(name, record, period) for name, record in records.items()}
     rules = thresholds.load(settings.thresholds) if settings.thresholds else []
     past = history.load(settings.history_dir)
     for problem in past.problems:
