@@ -11,9 +11,7 @@
 
 from __future__ import annotations
 
-import os
 from importlib import resources
-from urllib.parse import urlsplit
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
@@ -22,7 +20,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
-from . import pipeline, signals, thresholds
+from . import pipeline, project
 from .config import AnalyticsConfig
 from .publish import dashboard, icons, macros
 from .site import site_pages
@@ -50,42 +48,10 @@ class AnalyticsPlugin(BasePlugin[AnalyticsConfig]):
     @event_priority(-50)
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         options = self.config
-        root = os.path.dirname(os.path.abspath(config.config_file_path or "mkdocs.yml"))
-        data_dir = os.path.abspath(os.path.join(root, options.data_dir))
-        docs_dir = os.path.abspath(config.docs_dir)
-        if os.path.commonpath([data_dir, docs_dir]) == docs_dir:
-            raise PluginError(
-                f"analytics: option 'data_dir' ({options.data_dir}) is inside docs_dir; "
-                "writing there would make `mkdocs serve` rebuild forever. Use a folder "
-                "next to mkdocs.yml, such as 'data'."
-            )
-
-        threshold_file = os.path.join(root, options.thresholds)
-        outcome_file = os.path.join(root, options.outcome_kpis)
         try:
-            thresholds.load(threshold_file)
-            signals.load_outcomes(outcome_file)
-        except thresholds.ThresholdError as error:
-            raise PluginError(f"analytics: option 'thresholds': {error}") from None
-        except signals.OutcomeError as error:
-            raise PluginError(f"analytics: option 'outcome_kpis': {error}") from None
-
-        site_host = urlsplit(config.site_url or "").hostname
-        self.settings = pipeline.Settings(
-            root=root,
-            data_dir=data_dir,
-            period_end=options.period_end,
-            period_days=options.period_days,
-            thresholds=threshold_file,
-            outcome_kpis=outcome_file,
-            access_log_paths=list(options.access_log.paths),
-            access_log_bots=list(options.access_log.bots),
-            own_hosts=[h for h in [site_host, *options.access_log.hosts] if h],
-            goatcounter=_with_token(options.goatcounter, "GOATCOUNTER_TOKEN"),
-            github=_with_token(options.github, "GITHUB_TOKEN"),
-            cache_ttl=options.cache_ttl,
-            offline=options.offline,
-        )
+            self.settings = project.settings_for(config, options)
+        except project.ProjectError as error:
+            raise PluginError(f"analytics: {error}") from None
         config.extra_css.append(options.dashboard_dir + CSS_NAME)
         self.with_macros = macros.register(config.plugins, self.metrics)
         return config
@@ -156,13 +122,6 @@ class AnalyticsPlugin(BasePlugin[AnalyticsConfig]):
         for key, svg in self.charts.items():
             output = output.replace(dashboard.CHART_MARK.format(key), svg)
         return output
-
-
-def _with_token(options, variable: str):
-    """The source's options, the token taken from ``variable`` when the option is unset."""
-    if not options.token:
-        options.token = os.environ.get(variable) or None
-    return options
 
 
 def _sections(items: list):
