@@ -72,13 +72,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Stderr(logging.StreamHandler):
+    """Log lines to whatever ``sys.stderr`` is now (tests swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def _logging(verbose: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
     logger = logging.getLogger("mkdocs")
-    logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if verbose else logging.INFO)
-    logger.propagate = False
+    if not any(isinstance(h, _Stderr) for h in logger.handlers):
+        handler = _Stderr()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
 
 
 # Stages ----------------------------------------------------------------------------------
@@ -148,11 +156,17 @@ def run_report(args, config, options, settings) -> int:
 def run_check(args, config, options, settings) -> int:
     """Print what was found, one plain line each; the exit code says the worst of it."""
     worst = OK
-    rules = thresholds.load(settings.thresholds)
-    print(f"ok: {config.config_file_path}: plugin 'analytics' options are valid")
-    print(f"ok: {_rel(settings.thresholds)}: {len(rules)} rules")
-    outcomes = signals.load_outcomes(settings.outcome_kpis)
-    print(f"ok: {_rel(settings.outcome_kpis)}: {len(outcomes)} outcome KPIs")
+    print(f"ok: {_rel(config.config_file_path)}: plugin 'analytics' options are valid")
+    if os.path.exists(settings.thresholds):
+        rules = thresholds.load(settings.thresholds)
+        print(f"ok: {_rel(settings.thresholds)}: {len(rules)} rules")
+    else:
+        print(f"note: {_rel(settings.thresholds)}: not found, so no alert rules")
+    if os.path.exists(settings.outcome_kpis):
+        outcomes = signals.load_outcomes(settings.outcome_kpis)
+        print(f"ok: {_rel(settings.outcome_kpis)}: {len(outcomes)} outcome KPIs")
+    else:
+        print(f"note: {_rel(settings.outcome_kpis)}: not found, so no outcome KPIs")
 
     past = history.load(settings.history_dir)
     for problem in past.problems:

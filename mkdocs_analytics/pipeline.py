@@ -127,7 +127,7 @@ def collect(settings: Settings) -> Collection:
             else:
                 records["access_log"] = record
     else:
-        records["access_log"] = {"available": False, "reason": "not configured (no paths)"}
+        records["access_log"] = {"available": False, "reason": unconfigured(settings, "access_log")}
 
     if period is None:
         period = Period.ending(last_complete_day(), settings.period_days)
@@ -149,6 +149,14 @@ def collect(settings: Settings) -> Collection:
 
 def _configured(options, key: str) -> bool:
     return options is not None and bool(options[key])
+
+
+def unconfigured(settings: Settings, source: str) -> str | None:
+    """Why ``source`` is not set up (``"not configured (no site)"``), or None when it is."""
+    if source == "access_log":
+        return None if settings.access_log_paths else "not configured (no paths)"
+    _, key, missing = LIVE[source]
+    return None if _configured(getattr(settings, source), key) else f"not configured ({missing})"
 
 
 def _report_log_quality(record: dict) -> None:
@@ -179,11 +187,12 @@ def _live(source: str, settings: Settings, period: Period) -> dict:
     Reused when ``offline`` is on, or when the raw record of this period is younger than
     ``cache_ttl`` seconds. Without configuration the source is skipped, said once at INFO.
     """
-    label, key, missing = LIVE[source]
+    label = LIVE[source][0]
     options = getattr(settings, source)
-    if not _configured(options, key):
-        log.info("%s not configured (%s); skipping", label, missing)
-        return {"available": False, "reason": f"not configured ({missing})"}
+    reason = unconfigured(settings, source)
+    if reason:
+        log.info("%s %s; skipping", label, reason)
+        return {"available": False, "reason": reason}
 
     path = settings.raw_path(source, period)
     cached = _read_raw(path)
@@ -222,7 +231,8 @@ def load_records(settings: Settings, period: Period) -> dict[str, dict]:
             with open(path, encoding="utf-8") as file:
                 records[source] = json.load(file)
         except FileNotFoundError:
-            records[source] = unavailable(source, period, "no record collected for this period")
+            reason = unconfigured(settings, source) or "no record collected for this period"
+            records[source] = unavailable(source, period, reason)
         except (OSError, ValueError) as error:
             log.warning("Couldn't read %s: %s; treating %s as unavailable", path, error, source)
             records[source] = unavailable(source, period, f"raw record unreadable: {error}")

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.exceptions import ConfigurationError
+from mkdocs.exceptions import Abort, ConfigurationError
 from mkdocs.structure.files import get_files
 
 from . import pipeline, signals, thresholds
@@ -74,7 +74,8 @@ def load(config_file: str = "mkdocs.yml"):
     """``(mkdocs config, plugin options, settings)`` for the project of ``config_file``."""
     try:
         config = load_config(config_file=config_file)
-    except ConfigurationError as error:
+    except (Abort, ConfigurationError) as error:
+        # MkDocs has already logged each wrong option with its name.
         raise ProjectError(str(error)) from None
     plugin = config.plugins.get(PLUGIN)
     if plugin is None:

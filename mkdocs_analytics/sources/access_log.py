@@ -77,6 +77,8 @@ def find_files(patterns: Iterable[str], root: str) -> list[str]:
         if not matches:
             raise LogError(f"no log file matches {pattern!r}")
         for path in matches:
+            if not os.path.exists(path):
+                raise LogError(f"no log file at {pattern!r}")
             if not os.path.isfile(path):
                 raise LogError(f"{pattern!r} is not a readable file")
             found.add(os.path.normpath(path))

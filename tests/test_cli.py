@@ -1,0 +1,114 @@
+"""The command line runs single stages and reproduces what a build writes, byte for byte."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from test_plugin_build import HAND_LOG
+
+from mkdocs_analytics.cli import main
+
+ARTIFACTS = ("engagement-metrics.json", "system-engagement-report.json",
+             "weekly-signals.json", "weekly-signals.md")
+
+
+@pytest.fixture
+def project(site, monkeypatch):
+    site.write(
+        "mkdocs.yml",
+        """
+        site_name: CLI test
+        site_url: https://docs.example.org/
+        theme: mkdocs
+        plugins:
+          - analytics:
+              access_log:
+                paths: [logs/access.log]
+        """,
+    )
+    site.write("docs/index.md", "# Home\n")
+    site.write("docs/guide.md", "# The guide\n")
+    site.write("logs/access.log", HAND_LOG)
+    monkeypatch.chdir(site.root)
+    return site
+
+
+def test_collect_then_aggregate_writes_what_a_build_writes(project, capsys):
+    project.build()
+    built = {name: (project.root / "data" / name).read_bytes() for name in ARTIFACTS}
+    for name in ARTIFACTS:
+        os.remove(project.root / "data" / name)
+    shutil.rmtree(project.root / "data" / "raw")
+
+    assert main(["collect"]) == 0
+    out = capsys.readouterr().out
+    assert "access_log: collected" in out
+    assert "period: 2024-03-05--2024-03-11" in out
+    assert main(["aggregate"]) == 0
+    out = capsys.readouterr().out
+    assert "wrote data/engagement-metrics.json" in out
+
+    for name in ARTIFACTS:
+        assert (project.root / "data" / name).read_bytes() == built[name], name
+    # The history snapshot was already there with the same bytes: nothing new.
+    snapshots = sorted(p.name for p in (project.root / "data" / "history").glob("*.json"))
+    assert snapshots == ["2024-03-05--2024-03-11.json"]
+
+
+def test_aggregate_alone_runs_from_the_raw_files_without_the_logs(project, capsys):
+    assert main(["collect"]) == 0
+    os.remove(project.root / "logs" / "access.log")
+    assert main(["aggregate", "--period", "2024-03-05--2024-03-11"]) == 0
+    assert (project.root / "data" / "engagement-metrics.json").exists()
+
+
+def test_report_prints_the_weekly_signals(project, capsys):
+    assert main(["report"]) == 1
+    assert "no weekly-signals.md yet" in capsys.readouterr().err
+    project.build()
+    assert main(["report"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# Weekly signals\n")
+    assert "- Page views: 6 views (no previous week)" in out
+
+
+def test_check_reports_plain_lines_and_exit_zero(project, capsys):
+    assert main(["check"]) == 0
+    out = capsys.readouterr().out
+    assert "note: config/thresholds.yaml: not found, so no alert rules" in out
+    assert "note: goatcounter: not configured (no site)" in out
+    assert "ok: access_log: logs/access.log" in out
+
+
+def test_a_bad_option_exits_2_with_the_option_name(project, capsys):
+    project.write(
+        "mkdocs.yml",
+        """
+        site_name: CLI test
+        plugins:
+          - analytics:
+              period_days: 0
+        """,
+    )
+    assert main(["check"]) == 2
+    err = capsys.readouterr().err
+    assert "Plugin 'analytics' option 'period_days': expected a whole number of at least 1" in err
+
+
+def test_a_failing_source_exits_1_and_keeps_data(project, capsys):
+    project.write(
+        "mkdocs.yml",
+        """
+        site_name: CLI test
+        plugins:
+          - analytics:
+              access_log:
+                paths: [logs/missing.log]
+        """,
+    )
+    assert main(["collect"]) == 1
+    assert "access_log: not available: no log file at 'logs/missing.log'" in (
+        capsys.readouterr().out
+    )
