@@ -342,6 +342,7 @@ def github_activity(record: dict | None, history: History, period: Period) -> di
         return {
             "available": False,
             "reason": reason,
+            "partial": False,
             "total_commits": None,
             "total_prs": None,
             "total_prs_merged": None,
@@ -349,13 +350,17 @@ def github_activity(record: dict | None, history: History, period: Period) -> di
             "total_stars": None,
             "commits_delta_pct": None,
             "organ_breakdown": {},
+            "releases": [],
         }
     previous = (history.get(period.previous()) or {}).get("github") or {}
     previous_units = previous.get("organ_breakdown") or {}
     units = {}
     for name, unit in record["units"].items():
         stars = unit.get("stars")
-        before = (previous_units.get(name) or {}).get("stars")
+        # A unit a stopped collection did not finish has a partial star count: no gain.
+        complete = unit.get("complete", True)
+        earlier = previous_units.get(name) or {}
+        before = earlier.get("stars") if complete and earlier.get("complete", True) else None
         units[name] = {
             "commits": unit["commits"],
             "prs": unit["prs_opened"],
@@ -363,13 +368,16 @@ def github_activity(record: dict | None, history: History, period: Period) -> di
             "releases": unit["releases"],
             "stars": stars,
             "stars_gained": stars - before if stars is not None and before is not None else None,
+            "complete": complete,
         }
     commits = sum(u["commits"] for u in units.values())
     change, _ = delta_pct(commits, previous.get("total_commits") if previous else None)
     star_values = [u["stars"] for u in units.values()]
     return {
         "available": True,
-        "reason": None,
+        # A collection stopped early (quota, server errors) says why, and "partial".
+        "reason": record.get("reason"),
+        "partial": bool(record.get("partial")),
         "total_commits": commits,
         "total_prs": sum(u["prs"] for u in units.values()),
         "total_prs_merged": sum(u["prs_merged"] for u in units.values()),
@@ -377,6 +385,8 @@ def github_activity(record: dict | None, history: History, period: Period) -> di
         "total_stars": None if None in star_values else sum(star_values),
         "commits_delta_pct": change,
         "organ_breakdown": units,
+        # Each release published in the period: repository, tag, published_at.
+        "releases": record.get("releases") or [],
     }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import posixpath
+import re
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
@@ -83,9 +84,48 @@ class GoatCounterConfig(base.Config):
     max_requests = PositiveInt(default=100, maximum=1000)
 
 
+class GitHubUnits(c.Type):
+    """``{unit: [organisation or owner/repo, ...]}``, kept in the order written.
+
+    A single name stands for a list of one. A repository whose organisation is in the same unit
+    would be counted twice, so it is refused, as is a name listed twice.
+    """
+
+    NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*(/[A-Za-z0-9._-]+)?")
+
+    def __init__(self) -> None:
+        super().__init__(dict, default={})
+
+    def run_validation(self, value):
+        units = {}
+        for unit, entries in super().run_validation(value).items():
+            entries = [entries] if isinstance(entries, str) else entries
+            if not isinstance(entries, list) or not entries or not all(
+                isinstance(entry, str) and self.NAME.fullmatch(entry) for entry in entries
+            ):
+                raise base.ValidationError(
+                    f"unit {unit!r}: expected a list of organisations or owner/repo names, "
+                    f"got {entries!r}"
+                )
+            self._no_doubles(unit, entries)
+            units[str(unit)] = list(entries)
+        return units
+
+    @staticmethod
+    def _no_doubles(unit, entries: list[str]) -> None:
+        names = [entry.lower() for entry in entries]
+        organisations = {name for name in names if "/" not in name}
+        for entry in entries:
+            name = entry.lower()
+            if names.count(name) > 1 or name.split("/")[0] in organisations - {name}:
+                raise base.ValidationError(
+                    f"unit {unit!r}: {entry} is listed twice, or with its organisation"
+                )
+
+
 class GitHubConfig(base.Config):
     # Named units of organisations or owner/repo names, e.g. ``{I: [org-one], META: [org-meta]}``.
-    units = c.Type(dict, default={})
+    units = GitHubUnits()
     # Token; GITHUB_TOKEN is read when this is unset. Public data works without one.
     token = c.Optional(c.Type(str))
     # ``rest`` walks every repository (exact); ``search`` and ``graphql`` need one request
