@@ -18,6 +18,7 @@ from datetime import date, timedelta
 
 from filelock import FileLock
 
+from . import schemas
 from .period import Period
 
 SNAPSHOT = re.compile(r"(\d{4}-\d{2}-\d{2}--\d{4}-\d{2}-\d{2})(?:\.r(\d+))?\.json")
@@ -57,11 +58,16 @@ class History:
 
 
 def load(folder: str) -> History:
-    """Read every snapshot in ``folder``; a corrupt one is reported by name and skipped."""
+    """Read every snapshot in ``folder``; a corrupt one is reported by name and skipped.
+
+    Corrupt means unreadable, not JSON, or not a snapshot of the period its name says (checked
+    against the schema, so a damaged file never reaches the arithmetic). When the newest
+    revision of a period is corrupt, the one before it is read.
+    """
     history = History(folder)
     if not os.path.isdir(folder):
         return history
-    revisions: dict[Period, tuple[int, str]] = {}
+    revisions: dict[Period, list[tuple[int, str]]] = {}
     for name in sorted(os.listdir(folder)):
         match = SNAPSHOT.fullmatch(name)
         if match is None:
@@ -71,22 +77,37 @@ def load(folder: str) -> History:
         except ValueError:
             history.problems.append(f"{name}: not a valid period name")
             continue
-        revision = int(match[2] or 1)
-        if period not in revisions or revision > revisions[period][0]:
-            revisions[period] = (revision, name)
+        revisions.setdefault(period, []).append((int(match[2] or 1), name))
     _load_legacy(history, folder)
-    for period, (_, name) in sorted(revisions.items()):
-        path = os.path.join(folder, name)
-        try:
-            with open(path, encoding="utf-8") as file:
-                snapshot = json.load(file)
-            if not isinstance(snapshot, dict):
-                raise ValueError("not a JSON object")
-        except (OSError, ValueError) as error:
-            history.problems.append(f"{name}: {error}")
-            continue
-        history.snapshots[period] = snapshot
+    for period, names in sorted(revisions.items()):
+        for _, name in sorted(names, reverse=True):
+            snapshot = _read(folder, name, period, history.problems)
+            if snapshot is not None:
+                history.snapshots[period] = snapshot
+                break
     return history
+
+
+def _read(folder: str, name: str, period: Period, problems: list[str]) -> dict | None:
+    """The snapshot in ``name``, or None with the reason added to ``problems``."""
+    try:
+        with open(os.path.join(folder, name), encoding="utf-8") as file:
+            snapshot = json.load(file)
+    except (OSError, ValueError) as error:
+        problems.append(f"{name}: {error}")
+        return None
+    if not isinstance(snapshot, dict):
+        problems.append(f"{name}: not a JSON object")
+        return None
+    found = schemas.errors("history-snapshot", snapshot)
+    if found:
+        problems.append(f"{name}: not a history snapshot ({found[0]})")
+        return None
+    if snapshot["period"] != period.as_dict():
+        held = f"{snapshot['period']['start']}--{snapshot['period']['end']}"
+        problems.append(f"{name}: holds the period {held}")
+        return None
+    return snapshot
 
 
 def _load_legacy(history: History, folder: str) -> None:
