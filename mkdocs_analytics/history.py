@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
+import secrets
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -205,7 +205,10 @@ def write_atomic(path: str, text: str) -> bool:
         pass
     folder = os.path.dirname(path) or "."
     os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
+    # Not tempfile.mkstemp: its files are 0600, and the rename would keep that, so the
+    # artifacts and snapshots could not be read by anyone else (a web server, a CI step).
+    temporary = os.path.join(folder, f".tmp-{secrets.token_hex(8)}.json")
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(data)
