@@ -25,6 +25,8 @@ SNAPSHOT = re.compile(r"(\d{4}-\d{2}-\d{2}--\d{4}-\d{2}-\d{2})(?:\.r(\d+))?\.jso
 # The earlier standalone implementation's copies, named by the date of the run.
 LEGACY = re.compile(r"(engagement-metrics|system-engagement-report)-(\d{4}-\d{2}-\d{2})\.json")
 LOCK_NAME = ".lock"
+# Seconds a build waits for another one writing the same history before giving up.
+LOCK_TIMEOUT = 120
 
 
 @dataclass
@@ -222,11 +224,23 @@ def write_atomic(path: str, text: str) -> bool:
     return True
 
 
+def lock(folder: str) -> FileLock:
+    """The lock of the history in ``folder``: one build at a time reads and writes it.
+
+    A build holds it from reading the history to writing its snapshot, so two builds at once
+    run one after the other. One lock object per folder and process (``is_singleton``), so a
+    holder can take it again, as :func:`append` does under ``pipeline.aggregate``.
+    """
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(os.path.abspath(folder), LOCK_NAME)
+    return FileLock(path, timeout=LOCK_TIMEOUT, is_singleton=True)
+
+
 def append(folder: str, period: Period, snapshot: dict) -> str | None:
     """Add ``snapshot`` for ``period``; return the file name written, or None if unchanged."""
     os.makedirs(folder, exist_ok=True)
     text = dumps(snapshot)
-    with FileLock(os.path.join(folder, LOCK_NAME), timeout=60):
+    with lock(folder):
         names = [
             (int(match[2] or 1), name)
             for name in os.listdir(folder)

@@ -270,7 +270,22 @@ def aggregate(
     records: dict[str, dict] | None = None,
     site_pages: list[dict] | None = None,
 ) -> Result:
-    """Artifacts and a history snapshot from the records of ``period``."""
+    """Artifacts and a history snapshot from the records of ``period``.
+
+    Under the history's lock, from reading the history to writing the snapshot: two builds
+    at once run one after the other, so the artifacts in ``data/`` are always one build's
+    set, never one build's metrics beside another's report.
+    """
+    with history.lock(settings.history_dir):
+        return _aggregate(settings, period, records, site_pages)
+
+
+def _aggregate(
+    settings: Settings,
+    period: Period,
+    records: dict[str, dict] | None,
+    site_pages: list[dict] | None,
+) -> Result:
     if records is None:
         records = load_records(settings, period)
     records = {name: _of_period(name, record, period) for name, record in records.items()}
