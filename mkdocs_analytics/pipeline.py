@@ -315,7 +315,23 @@ def _aggregate(
         if history.write_atomic(os.path.join(settings.data_dir, name), text):
             written.append(name)
     current = agg.snapshot(engagement, report)
-    added = history.append(settings.history_dir, period, current)
+    # A rerun that could not reach a source must not hide what an earlier run counted: the
+    # newest revision is the one read, so a revision without those numbers is not written.
+    kept = past.get(period) or {}
+    lost = [
+        label
+        for block, label in (("web", "web"), ("github", "GitHub"))
+        if (kept.get(block) or {}).get("available") and not current[block]["available"]
+    ]
+    added = None
+    if lost:
+        log.warning(
+            "Kept history snapshot %s: this run has no %s data for the period",
+            period.name,
+            " or ".join(lost),
+        )
+    else:
+        added = history.append(settings.history_dir, period, current)
     if added:
         written.append(os.path.join("history", added))
     series = [s for _, s in past.series(period.previous(), SERIES - 1)] + [current]
