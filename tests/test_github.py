@@ -335,7 +335,7 @@ def test_graphql_without_a_token_counts_with_rest_and_says_so_once(fake, run, ca
     said = [r.getMessage() for r in caplog.records]
     assert sum("no token" in m for m in said) == 1
     assert sum("needs a token" in m for m in said) == 1
-    assert sum("GitHub: 23 requests" in m for m in said) == 2
+    assert sum("GitHub (rest mode): 23 requests" in m for m in said) == 2
 
 
 # Recorded answers -------------------------------------------------------------------------
@@ -484,6 +484,21 @@ def test_a_quota_that_resets_soon_is_waited_for(fake, run, sleeps):
     assert record["units"] == EXPECTED_UNITS and record["requests"] == 24
 
 
+def test_a_quota_that_resets_later_stops_the_collection(fake, run, sleeps):
+    fake.load("acme.json")
+    fake.add("/repos/acme-labs/tools/commits", 403, {"message": "API rate limit exceeded"},
+             headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(NOW) + 3600)},
+             once=True)
+    record = run()
+
+    assert sleeps == []
+    assert record["reason"] == (
+        "stopped early: GitHub's core quota is used up after 16 requests; "
+        "it resets at 2024-03-16 15:40 UTC"
+    )
+    assert record["partial"] is True and record["units"]["Zeta"] == EXPECTED_UNITS["Zeta"]
+
+
 def test_secondary_limit_with_retry_after_waits_that_long(fake, run, sleeps):
     fake.load("acme.json")
     refused = limit("secondary_403")
@@ -595,6 +610,31 @@ def test_the_token_is_never_logged_nor_stored(fake, run, caplog):
     for text in (json.dumps(refused), json.dumps(record), caplog.text):
         assert TOKEN not in text
     assert "no token" not in caplog.text
+
+
+# Options ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("units", "problem"),
+    [
+        ({"I": "org-one"}, None),
+        ({"I": ["org-one", "someone/tool.py"], "META": ["org-meta"]}, None),
+        ({"I": []}, "expected a list of organisations or owner/repo names"),
+        ({"I": ["org one"]}, "expected a list of organisations or owner/repo names"),
+        ({"I": ["org-one", "Org-One/docs"]}, "Org-One/docs is listed twice, or with its org"),
+        ({"I": ["org-one", "ORG-ONE"]}, "is listed twice"),
+    ],
+)
+def test_units_are_checked_when_the_configuration_loads(units, problem):
+    options = GitHubConfig()
+    options.load_dict({"units": units})
+    failed, _ = options.validate()
+    if problem is None:
+        assert failed == [] and list(options.units) == list(units)
+        assert all(isinstance(entries, list) for entries in options.units.values())
+    else:
+        assert [name for name, _ in failed] == ["units"] and problem in str(failed[0][1])
 
 
 # A real site ------------------------------------------------------------------------------

@@ -47,6 +47,13 @@ true`` and why in ``reason``, and marks the units it did not finish ``"complete"
 Repository lists are asked with the ETag of the last answer (``If-None-Match``); a 304 reuses
 the list kept in memory for the process and in ``<data_dir>/cache/github-etags.json``.
 
+The record (``schemas/raw-record.schema.json`` leaves its fields to the source): ``mode``,
+``requests`` made (retries and redirects included) and ``not_modified`` among them,
+``rate_limit_remaining`` (the core quota's last count), ``partial``, ``problems``, ``units``
+(each with ``organisations`` as written, ``complete``, the four counts, ``stars`` and its
+``repositories`` rows by name) and ``releases`` (repository, tag, ``published_at``, oldest
+first). A stop before any repository was counted gives an unavailable record instead.
+
 The token goes only into the ``Authorization`` header of requests to ``api_url``: never into a
 log line, a reason or the record, which are scrubbed of it in case a server echoes it.
 """
@@ -129,8 +136,10 @@ def collect(
     except Stop as stop:
         reason = client.scrub(f"stopped early: {stop}")
         log.warning("GitHub: %s; keeping what was counted before", reason)
+    finally:
+        client.session.close()
     _save_etags(cache)
-    log.info("GitHub: %s", client.usage())
+    log.info("GitHub (%s mode): %s", mode, client.usage())
 
     if not collector.counted_anything() and (reason or collector.problems):
         reason = reason or "; ".join(collector.problems)
@@ -327,31 +336,38 @@ class Client:
         known = self.limits.get(resource)
         if not known or known["remaining"] > 0:
             return
-        wait = self._until(known["reset"])
-        if wait is None or wait > LONGEST_WAIT:
-            raise Stop(self._quota_message(resource, known["reset"]))
-        self.sleep(wait)
+        reset = known["reset"]
+        self.sleep(self._bounded(self._until(reset), self._quota_message(resource, reset)))
         del self.limits[resource]
 
     def _limit_wait(self, response: requests.Response) -> float | None:
-        """Seconds to wait before asking again when ``response`` is a rate limit, else None."""
-        if response.status_code not in (403, 429):
+        """Seconds to wait before asking again when ``response`` is a rate limit, else None:
+        ``Retry-After``, else the quota's reset when none is left, else a secondary limit's
+        minute."""
+        status = response.status_code
+        if status not in (403, 429):
             return None
-        headers = response.headers
-        wait = _int(headers.get("retry-after"))
-        if wait is None and headers.get("x-ratelimit-remaining") == "0":
-            reset = _int(headers.get("x-ratelimit-reset"))
-            wait = self._until(reset)
-            if wait is None:
-                raise Stop(self._quota_message(_resource(response.url), reset))
-        if wait is None and (response.status_code == 429 or _says_rate_limit(response)):
-            wait = SECONDARY_WAIT
-        if wait is not None and wait > LONGEST_WAIT:
-            raise Stop(f"GitHub asks to wait {wait:.0f} s (HTTP {response.status_code})")
-        return None if wait is None else max(float(wait), SHORTEST_WAIT)
+        after = _int(response.headers.get("retry-after"))
+        if after is not None:
+            return self._bounded(after, f"GitHub asks to wait {after} s (HTTP {status})")
+        if response.headers.get("x-ratelimit-remaining") == "0":
+            reset = _int(response.headers.get("x-ratelimit-reset"))
+            message = self._quota_message(_resource(response.url), reset)
+            return self._bounded(self._until(reset), message)
+        if status == 429 or _says_rate_limit(response):
+            return SECONDARY_WAIT
+        return None
+
+    @staticmethod
+    def _bounded(wait: float | None, message: str) -> float:
+        """``wait``, at least a second; :class:`Stop` with ``message`` when it is unknown or
+        too long for a build to sit through."""
+        if wait is None or wait > LONGEST_WAIT:
+            raise Stop(message)
+        return max(float(wait), SHORTEST_WAIT)
 
     def _until(self, reset: int | None) -> float | None:
-        return None if reset is None else max(reset - self.clock(), SHORTEST_WAIT)
+        return None if reset is None else reset - self.clock()
 
     def _quota_message(self, resource: str, reset: int | None) -> str:
         when = (
@@ -708,6 +724,11 @@ class Entry:
     # Totals that search counted for the whole organisation, when it did.
     searched: dict = field(default_factory=dict)
 
+    def clear(self) -> None:
+        self.rows.clear()
+        self.releases.clear()
+        self.searched.clear()
+
 
 class Collector:
     """Counts every unit's entries in order, keeping what is done when it has to stop."""
@@ -750,6 +771,8 @@ class Collector:
 
     def _search(self, entry: Entry, name: str) -> None:
         repos = list_repositories(self.client, name)
+        if all(repo["archived"] for repo in repos):
+            return self._rest(entry, name, repos)  # nothing to search; costs no request
         qualifier = f"repo:{repos[0]['name']}" if "/" in name else f"org:{name}"
         try:
             totals = search_counts(self.client, qualifier, self.period)
@@ -759,10 +782,10 @@ class Collector:
         if totals is None:
             log.info("GitHub: search for %s incomplete; walking its repositories", name)
             return self._rest(entry, name, repos)
-        for repo in repos:
-            self._row(entry, repo, partial(self._searched_row, repo, name, totals))
         if "/" not in name:
             entry.searched = totals
+        for repo in repos:
+            self._row(entry, repo, partial(self._searched_row, repo, name, totals))
 
     def _searched_row(self, repo: dict, name: str, totals: dict) -> dict:
         """A row in search mode: the searched counts are the repository's own only when the
@@ -780,7 +803,7 @@ class Collector:
                 self._row(entry, repo, count)
         except Missing as missing:
             log.info("GitHub: %s; counting %s with REST", self.client.scrub(str(missing)), name)
-            entry.rows.clear()
+            entry.clear()
             self._rest(entry, name)
 
     def _row(self, entry: Entry, repo: dict, count: Callable[[], dict]) -> None:
