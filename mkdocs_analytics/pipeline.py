@@ -250,6 +250,9 @@ def generated_at(period: Period) -> str:
     return isoformat_z(period.end_instant())
 
 
+BLOCK_NAMES = {"web": "web", "github": "GitHub"}
+
+
 def _of_period(source: str, record: dict, period: Period) -> dict:
     """``record``, or an unavailable one when it counts another period than ``period``.
 
@@ -315,22 +318,29 @@ def _aggregate(
         if history.write_atomic(os.path.join(settings.data_dir, name), text):
             written.append(name)
     current = agg.snapshot(engagement, report)
-    # A rerun that could not reach a source must not hide what an earlier run counted: the
-    # newest revision is the one read, so a revision without those numbers is not written.
+    # A rerun that could not reach a source must not hide what an earlier run counted (the
+    # newest revision is the one read): the block it lacks is carried over from the snapshot
+    # before, and when that is all that would change, nothing is written.
     kept = past.get(period) or {}
-    lost = [
-        label
-        for block, label in (("web", "web"), ("github", "GitHub"))
+    lacking = [
+        block
+        for block in ("web", "github")
         if (kept.get(block) or {}).get("available") and not current[block]["available"]
     ]
+    news = [
+        block
+        for block in ("web", "github")
+        if current[block]["available"] and current[block] != kept.get(block)
+    ]
     added = None
-    if lost:
+    if lacking and not news:
         log.warning(
             "Kept history snapshot %s: this run has no %s data for the period",
             period.name,
-            " or ".join(lost),
+            " or ".join(BLOCK_NAMES[block] for block in lacking),
         )
     else:
+        current = {**current, **{block: kept[block] for block in lacking}}
         added = history.append(settings.history_dir, period, current)
     if added:
         written.append(os.path.join("history", added))
