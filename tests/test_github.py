@@ -590,6 +590,19 @@ def test_recorded_server_errors_that_last_make_the_source_unavailable(fake, run,
     assert sleeps == [1, 2, 4] and record["requests"] == 4 == len(fake.seen)
 
 
+def test_an_answer_of_unexpected_shape_stops_without_breaking_the_build(fake, run):
+    fake.load("acme.json")
+    listing = next(r for r in fake.routes if r["path"] == "/orgs/acme-labs/repos")
+    del listing["json"][0]["full_name"]
+    record = run()
+
+    assert record["partial"] is True
+    assert record["reason"] == (
+        "stopped early: an answer had an unexpected shape (KeyError: 'full_name')"
+    )
+    assert record["units"]["Zeta"] == EXPECTED_UNITS["Zeta"]
+
+
 # The token --------------------------------------------------------------------------------
 
 

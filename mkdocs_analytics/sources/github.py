@@ -133,8 +133,8 @@ def collect(
     reason = None
     try:
         collector.run(options.units)
-    except Stop as stop:
-        reason = client.scrub(f"stopped early: {stop}")
+    except (Stop, KeyError, TypeError, AttributeError) as error:
+        reason = client.scrub(f"stopped early: {_why(error)}")
         log.warning("GitHub: %s; keeping what was counted before", reason)
     finally:
         client.session.close()
@@ -145,6 +145,14 @@ def collect(
         reason = reason or "; ".join(collector.problems)
         return unavailable(SOURCE, period, reason, requests=client.requests)
     return collector.record(reason)
+
+
+def _why(error: Exception) -> str:
+    """A stop's reason; any other error here comes from an answer of a shape GitHub does not
+    document, which must not break the build."""
+    if isinstance(error, Stop):
+        return str(error)
+    return f"an answer had an unexpected shape ({type(error).__name__}: {error})"
 
 
 def _mode(options) -> str:
@@ -624,7 +632,8 @@ ORGANISATION_QUERY = (
     """
 query($login: String!, $after: String, $since: GitTimestamp!, $until: GitTimestamp!) {
   organization(login: $login) {
-    repositories(first: 50, after: $after, privacy: PUBLIC, isFork: false) {
+    repositories(first: 50, after: $after, privacy: PUBLIC, isFork: false,
+                 orderBy: {field: NAME, direction: ASC}) {
       pageInfo { hasNextPage endCursor }
       nodes { ...counts }
     }
