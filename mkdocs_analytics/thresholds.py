@@ -74,8 +74,16 @@ def load(path: str) -> list[dict]:
         raise ThresholdError(f"{name}: cannot be read: {error}") from None
     if data is None:
         return []
-    if not isinstance(data, dict) or not isinstance(data.get("rules", []), list):
+    # A file without a 'rules' key is no empty rule set: the earlier implementation's format
+    # (each rule keyed by its name at the top level) would otherwise load as no rules at all
+    # and never raise an alert.
+    if not isinstance(data, dict) or "rules" not in data or not isinstance(
+        data["rules"] if data["rules"] is not None else [], list
+    ):
         raise ThresholdError(f"{name}: expected a mapping with a 'rules' list")
+    extra = sorted(str(key) for key in data if key != "rules")
+    if extra:
+        raise ThresholdError(f"{name}: unknown key {extra[0]!r}; the file holds 'rules' only")
     return [_check(name, index, rule) for index, rule in enumerate(data.get("rules") or [], 1)]
 
 
