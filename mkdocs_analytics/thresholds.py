@@ -58,6 +58,11 @@ METRICS = {
 }
 
 
+RULE_KEYS = (
+    "name", "metric", "operator", "value", "severity", "kind", "description", "recommendation",
+)
+
+
 class ThresholdError(ValueError):
     """The thresholds file cannot be used; the message names the file and the rule."""
 
@@ -92,9 +97,16 @@ def _check(name: str, index: int, rule) -> dict:
         raise ThresholdError(f"{name}: rule {index} is not a mapping")
     label = rule.get("name") or f"#{index}"
     where = f"{name}: rule {label!r}"
+    # A misspelt key ("severty") would otherwise be ignored and its default used unseen.
+    unknown = [str(key) for key in rule if key not in RULE_KEYS]
+    if unknown:
+        raise ThresholdError(f"{where}: unknown key {unknown[0]!r}; keys: {', '.join(RULE_KEYS)}")
     for key in ("name", "metric", "operator", "value", "description"):
         if key not in rule:
             raise ThresholdError(f"{where}: missing {key!r}")
+    for key in ("metric", "operator"):
+        if not isinstance(rule[key], str):
+            raise ThresholdError(f"{where}: {key} {rule[key]!r} is not text")
     if rule["metric"] not in METRICS:
         raise ThresholdError(
             f"{where}: unknown metric {rule['metric']!r}; known: {', '.join(sorted(METRICS))}"
