@@ -89,7 +89,14 @@ def load(path: str) -> list[dict]:
     extra = sorted(str(key) for key in data if key != "rules")
     if extra:
         raise ThresholdError(f"{name}: unknown key {extra[0]!r}; the file holds 'rules' only")
-    return [_check(name, index, rule) for index, rule in enumerate(data.get("rules") or [], 1)]
+    rules = [_check(name, index, rule) for index, rule in enumerate(data.get("rules") or [], 1)]
+    # Alerts and snapshots name the rule: two of one name could not be told apart.
+    seen = set()
+    for rule in rules:
+        if rule["name"] in seen:
+            raise ThresholdError(f"{name}: rule {rule['name']!r} appears twice; names must differ")
+        seen.add(rule["name"])
+    return rules
 
 
 def _check(name: str, index: int, rule) -> dict:
