@@ -127,10 +127,12 @@ def _check(name: str, index: int, rule) -> dict:
         raise ThresholdError(f"{where}: value {value!r} is not a finite number")
     severity = rule.get("severity", "warning")
     if severity not in SEVERITIES:
-        raise ThresholdError(f"{where}: severity {severity!r} is not one of {SEVERITIES}")
+        raise ThresholdError(
+            f"{where}: severity {severity!r} is not one of {', '.join(SEVERITIES)}"
+        )
     kind = rule.get("kind", "risk")
     if kind not in KINDS:
-        raise ThresholdError(f"{where}: kind {kind!r} is not one of {KINDS}")
+        raise ThresholdError(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
     for key in ("description", "recommendation"):
         if key in rule and not isinstance(rule[key], str):
             raise ThresholdError(f"{where}: {key} must be text")
