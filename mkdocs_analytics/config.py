@@ -68,6 +68,9 @@ class AccessLogConfig(base.Config):
     format = c.Choice(("auto", "combined", "common"), default="auto")
     # Other names of this site (besides site_url's host): referrers from them are internal.
     hosts = c.ListOfItems(c.Type(str), default=[])
+    # Logs are read only from inside the project folder unless this is true: their paths and
+    # referrers are published, so a changed mkdocs.yml must not expose other files.
+    outside_project = c.Type(bool, default=False)
     # User agents to drop besides the maintained crawler list (substrings, case-insensitive).
     bots = c.ListOfItems(c.Type(str), default=[])
 

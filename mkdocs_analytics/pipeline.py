@@ -216,7 +216,9 @@ def _read_raw(path: str) -> dict | None:
             record = json.load(file)
     except (OSError, ValueError):
         return None
-    return record if isinstance(record, dict) and record.get("available") else None
+    # A partial record (a quota ran out part-way) is not reused: the next build tries again.
+    usable = isinstance(record, dict) and record.get("available") and not record.get("partial")
+    return record if usable else None
 
 
 # Aggregate -------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ files from the same places.
 
 from __future__ import annotations
 
+import glob
 import os
 from urllib.parse import urlsplit
 
@@ -25,9 +26,24 @@ class ProjectError(Exception):
 
 def settings_for(config: MkDocsConfig, options) -> pipeline.Settings:
     """Settings from a loaded MkDocs config and the plugin's options, checked."""
-    root = os.path.dirname(os.path.abspath(config.config_file_path or "mkdocs.yml"))
-    data_dir = os.path.abspath(os.path.join(root, options.data_dir))
-    docs_dir = os.path.abspath(config.docs_dir)
+    config_file = os.path.abspath(config.config_file_path or "mkdocs.yml")
+    root = os.path.realpath(os.path.dirname(config_file))
+    data_dir = os.path.realpath(os.path.join(root, options.data_dir))
+    docs_dir = os.path.realpath(config.docs_dir)
+    # Every write stays inside the project, symlinks resolved: a mkdocs.yml from a pull
+    # request must not make a build write elsewhere on the machine.
+    if not _inside(data_dir, root):
+        raise ProjectError(
+            f"option 'data_dir' ({options.data_dir}) points outside the project folder "
+            f"({root}); use a folder next to mkdocs.yml, such as 'data'"
+        )
+    for pattern in options.access_log.paths:
+        if not options.access_log.outside_project and not _inside_pattern(root, pattern):
+            raise ProjectError(
+                f"option 'access_log.paths': {pattern!r} is outside the project folder; "
+                "copy or link the logs into it, or set access_log.outside_project: true "
+                "(a log's paths and referrers end up on the published dashboard)"
+            )
     if os.path.commonpath([data_dir, docs_dir]) == docs_dir:
         raise ProjectError(
             f"option 'data_dir' ({options.data_dir}) is inside docs_dir; writing there "
@@ -61,6 +77,19 @@ def settings_for(config: MkDocsConfig, options) -> pipeline.Settings:
         cache_ttl=options.cache_ttl,
         offline=options.offline,
     )
+
+
+def _inside(path: str, folder: str) -> bool:
+    return os.path.commonpath([path, folder]) == folder
+
+
+def _inside_pattern(root: str, pattern: str) -> bool:
+    """Whether a path or glob, and every file it names now, lies inside ``root``."""
+    full = os.path.join(root, pattern)
+    fixed = full.split("*", 1)[0].split("?", 1)[0].split("[", 1)[0]
+    if not _inside(os.path.realpath(os.path.dirname(fixed) or root), root):
+        return False
+    return all(_inside(os.path.realpath(match), root) for match in glob.glob(full))
 
 
 def _with_token(options, variable: str):

@@ -58,6 +58,17 @@ METRICS = {
 }
 
 
+def _range(metric: str) -> tuple[float, float]:
+    """The values a metric can take: a rule outside them could never, or always, fire."""
+    if metric.endswith("_delta_pct"):
+        return -100, 1_000_000  # a count can fall by 100% at most
+    if metric.endswith("share_pct"):
+        return 0, 100
+    if metric.endswith("_pct"):
+        return 0, 1_000_000
+    return 0, 1_000_000_000  # counts
+
+
 RULE_KEYS = (
     "name", "metric", "operator", "value", "severity", "kind", "description", "recommendation",
 )
@@ -125,6 +136,12 @@ def _check(name: str, index: int, rule) -> dict:
     value = rule["value"]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ThresholdError(f"{where}: value {value!r} is not a finite number")
+    low, high = _range(rule["metric"])
+    if not low <= value <= high:
+        raise ThresholdError(
+            f"{where}: value {value!r} is outside what {rule['metric']} can be "
+            f"({number(low)} to {number(high)})"
+        )
     severity = rule.get("severity", "warning")
     if severity not in SEVERITIES:
         raise ThresholdError(
