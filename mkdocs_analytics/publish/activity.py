@@ -21,6 +21,12 @@ def render(board: Dashboard, engagement: dict, report: dict) -> str:
         parts.append(empty(f"No GitHub activity for this period: {github['reason']}."))
         return "\n\n".join(parts) + "\n"
     units = github["organ_breakdown"]
+    if github.get("partial"):
+        parts.append(
+            '<p class="analytics-note"><strong>Incomplete:</strong> '
+            f"{text(github.get('reason') or 'the collection stopped early')}. Units marked "
+            "“incomplete” count only the repositories read before it stopped.</p>"
+        )
     parts += [
         _totals(github),
         "## By unit",
@@ -63,7 +69,7 @@ def _chart(board: Dashboard, units: dict) -> str:
 
 def _table(units: dict) -> str:
     rows = [
-        [text(name)]
+        [text(name) + ("" if unit.get("complete", True) else " <em>(incomplete)</em>")]
         + [number(unit[key]) for key, _ in METRICS]
         + [number(unit.get("stars")), text(_gain(unit.get("stars_gained")))]
         for name, unit in units.items()
