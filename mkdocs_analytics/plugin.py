@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
 from importlib import resources
 
 from mkdocs.config.defaults import MkDocsConfig
@@ -38,6 +40,7 @@ class AnalyticsPlugin(BasePlugin[AnalyticsConfig]):
         self.metrics = macros.Metrics()
         self.with_macros = False
         self.serving = False
+        self.timings: dict[str, float] = {}
 
     # Defining on_startup keeps this instance alive across `mkdocs serve` rebuilds.
     def on_startup(self, *, command: str, dirty: bool) -> None:
@@ -57,29 +60,33 @@ class AnalyticsPlugin(BasePlugin[AnalyticsConfig]):
         return config
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
-        self.collection = pipeline.collect(self.settings)
+        self.timings = {}
+        with self._timed("collect"):
+            self.collection = pipeline.collect(self.settings)
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         folder = self.config.dashboard_dir
-        pages = site_pages(files, config, exclude=folder)
-        result = pipeline.aggregate(
-            self.settings, self.collection.period, self.collection.records, pages
-        )
+        with self._timed("aggregate"):
+            pages = site_pages(files, config, exclude=folder)
+            result = pipeline.aggregate(
+                self.settings, self.collection.period, self.collection.records, pages
+            )
         for name in result.written:
             log.info("wrote data/%s", name)
         for alert in result.report["alerts"]:
             log.info("alert (%s): %s", alert["severity"], alert["message"])
 
-        board = dashboard.build(
-            result.engagement,
-            result.report,
-            result.signals,
-            folder,
-            series=result.series,
-            previous=result.previous,
-            top=self.config.top,
-            min_count=self.config.min_count,
-        )
+        with self._timed("publish"):
+            board = dashboard.build(
+                result.engagement,
+                result.report,
+                result.signals,
+                folder,
+                series=result.series,
+                previous=result.previous,
+                top=self.config.top,
+                min_count=self.config.min_count,
+            )
         css = resources.files("mkdocs_analytics").joinpath("assets", CSS_NAME).read_text("utf-8")
         board.files[folder + CSS_NAME] = css
         for src_uri, content in {**board.pages, **board.files}.items():
@@ -118,10 +125,24 @@ class AnalyticsPlugin(BasePlugin[AnalyticsConfig]):
         mine = page.file.generated_by and page.file.src_uri.startswith(self.config.dashboard_dir)
         if not mine:
             return output
-        output = icons.name_icons(output)
-        for key, svg in self.charts.items():
-            output = output.replace(dashboard.CHART_MARK.format(key), svg)
+        with self._timed("charts"):
+            output = icons.name_icons(output)
+            for key, svg in self.charts.items():
+                output = output.replace(dashboard.CHART_MARK.format(key), svg)
         return output
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        # The plugin's own cost by stage, for `mkdocs build -v` and bench/build_cost.py.
+        spent = ", ".join(f"{stage} {seconds:.3f} s" for stage, seconds in self.timings.items())
+        log.debug("time by stage: %s", spent)
+
+    @contextmanager
+    def _timed(self, stage: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
 
 
 def _sections(items: list):
