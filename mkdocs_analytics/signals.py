@@ -157,8 +157,14 @@ def markdown(signals: dict) -> str:
         lines.append(f"- {kpi['label']}: {format_kpi(kpi, weekly)}")
     lines += _section("Strengths", signals["strengths"], "No rule marked a strength this period.")
     lines += _section("Risks", signals["risks"], "No risk rule fired this period.")
+    # "Keep going" only when nothing is at risk: under a risk that has no advice it would
+    # contradict the section above.
     lines += _section(
-        "Recommendations", signals["recommendations"], "Nothing to change: keep going."
+        "Recommendations",
+        signals["recommendations"],
+        "The rules give no advice for the risks above."
+        if signals["risks"]
+        else "Nothing to change: keep going.",
     )
     if signals["outcomes"]:
         lines += ["", "## Outcome KPIs", ""]
