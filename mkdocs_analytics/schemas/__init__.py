@@ -8,7 +8,13 @@ from importlib import resources
 
 from jsonschema import Draft202012Validator
 
-NAMES = ("raw-record", "engagement-metrics", "system-engagement-report", "history-snapshot")
+NAMES = (
+    "raw-record",
+    "engagement-metrics",
+    "system-engagement-report",
+    "history-snapshot",
+    "weekly-signals",
+)
 
 
 @cache
