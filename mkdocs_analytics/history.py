@@ -54,9 +54,20 @@ class History:
         return found
 
     def series(self, period: Period, count: int) -> list[tuple[Period, dict]]:
-        """The last ``count`` periods up to and including ``period`` that have a snapshot."""
-        known = sorted(p for p in self.snapshots if p.days == period.days and p <= period)
-        return [(p, self.snapshots[p]) for p in known[-count:]]
+        """Up to ``count`` snapshots of ``period`` and the periods before it, oldest first.
+
+        The periods are ``period``, ``period.previous()``, and so on: one period apart, so
+        a weekly period built every day (seven overlapping weeks a week) is not drawn as
+        seven consecutive weeks. A period without a snapshot is left out.
+        """
+        earliest = min((p.start for p in self.snapshots), default=None)
+        found = []
+        current = period
+        while count > len(found) and earliest is not None and current.end >= earliest:
+            if current in self.snapshots:
+                found.append((current, self.snapshots[current]))
+            current = current.previous()
+        return found[::-1]
 
 
 def load(folder: str) -> History:
