@@ -46,13 +46,18 @@ def site(tmp_path) -> Site:
     return Site(tmp_path)
 
 
+def copy_demo(root: Path) -> Site:
+    """A copy of the repository's own demo site in ``root``: mkdocs.yml, docs, config, demo data."""
+    for name in ("docs", "config", "data/demo"):
+        shutil.copytree(REPO / name, root / name)
+    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
+    return Site(root)
+
+
 @pytest.fixture
 def demo(tmp_path) -> Site:
     """A copy of the repository's own demo site: mkdocs.yml, docs, config and demo data."""
-    for name in ("docs", "config", "data/demo"):
-        shutil.copytree(REPO / name, tmp_path / name)
-    shutil.copy(REPO / "mkdocs.yml", tmp_path / "mkdocs.yml")
-    return Site(tmp_path)
+    return copy_demo(tmp_path)
 
 
 @pytest.fixture
