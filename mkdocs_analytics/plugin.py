@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from contextlib import contextmanager
 from importlib import resources
@@ -30,6 +31,7 @@ from .site import site_pages
 log = get_plugin_logger("analytics")
 
 CSS_NAME = "analytics.css"
+CHART = re.compile(re.escape(dashboard.CHART_MARK).replace(r"\{\}", "([\\w-]+)"))
 
 
 class AnalyticsPlugin(BasePlugin[AnalyticsConfig]):
@@ -127,8 +129,8 @@ class AnalyticsPlugin(BasePlugin[AnalyticsConfig]):
             return output
         with self._timed("charts"):
             output = icons.name_icons(output)
-            for key, svg in self.charts.items():
-                output = output.replace(dashboard.CHART_MARK.format(key), svg)
+            # One pass over the page, whatever the number of charts (a sparkline per row).
+            output = CHART.sub(lambda m: self.charts.get(m[1], m[0]), output)
         return output
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
