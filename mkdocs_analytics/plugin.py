@@ -31,6 +31,7 @@ from .site import site_pages
 log = get_plugin_logger("analytics")
 
 CSS_NAME = "analytics.css"
+DARK_CSS_NAME = "no-js-dark.css"
 CHART = re.compile(re.escape(dashboard.CHART_MARK).replace(r"\{\}", "([\\w-]+)"))
 
 
@@ -43,6 +44,7 @@ class AnalyticsPlugin(BasePlugin[AnalyticsConfig]):
         self.with_macros = False
         self.serving = False
         self.timings: dict[str, float] = {}
+        self.dark_fallback = False
 
     # Defining on_startup keeps this instance alive across `mkdocs serve` rebuilds.
     def on_startup(self, *, command: str, dirty: bool) -> None:
@@ -58,6 +60,9 @@ class AnalyticsPlugin(BasePlugin[AnalyticsConfig]):
         except project.ProjectError as error:
             raise PluginError(f"analytics: {error}") from None
         config.extra_css.append(options.dashboard_dir + CSS_NAME)
+        self.dark_fallback = _has_dark_palette(config)
+        if self.dark_fallback:
+            config.extra_css.append(options.dashboard_dir + DARK_CSS_NAME)
         self.with_macros = macros.register(config.plugins, self.metrics)
         return config
 
@@ -89,8 +94,11 @@ class AnalyticsPlugin(BasePlugin[AnalyticsConfig]):
                 top=self.config.top,
                 min_count=self.config.min_count,
             )
-        css = resources.files("mkdocs_analytics").joinpath("assets", CSS_NAME).read_text("utf-8")
-        board.files[folder + CSS_NAME] = css
+        assets = resources.files("mkdocs_analytics").joinpath("assets")
+        board.files[folder + CSS_NAME] = assets.joinpath(CSS_NAME).read_text("utf-8")
+        if self.dark_fallback:
+            dark = assets.joinpath(DARK_CSS_NAME).read_text("utf-8")
+            board.files[folder + DARK_CSS_NAME] = dark
         for src_uri, content in {**board.pages, **board.files}.items():
             existing = files.get_file_from_path(src_uri)
             if existing is not None:
@@ -160,3 +168,12 @@ def _walk(items: list):
         yield item
         if getattr(item, "children", None):
             yield from _walk(item.children)
+
+
+def _has_dark_palette(config: MkDocsConfig) -> bool:
+    """Whether the theme is Material with a slate (dark) scheme in its palette."""
+    if config.theme.name != "material":
+        return False
+    palette = config.theme.get("palette") or []
+    entries = palette if isinstance(palette, list) else [palette]
+    return any(isinstance(e, dict) and e.get("scheme") == "slate" for e in entries)

@@ -31,7 +31,8 @@ STYLE = Style(
     opacity=".85",
     opacity_hover=".95",
     colors=(
-        "var(--md-primary-fg-color, #4051b5)",
+        # Material's link colour: its primary hue, lightened where the dark scheme needs it.
+        "var(--md-typeset-a-color, #4051b5)",
         "#e8710a",
         "var(--md-accent-fg-color, #526cfe)",
         "#1a7f37",
