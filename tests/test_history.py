@@ -46,7 +46,7 @@ def test_corrupt_snapshots_are_reported_by_name_and_skipped(data, analytics_log)
     found = history.load(str(data.history))
     assert found.problems == [
         "2023-12-18--2023-12-24.json: not a history snapshot "
-        "((root): 'schema_version' is a required property)",
+        "((root): \"schema_version\" is a required property)",
         "2023-12-25--2023-12-31.json: not a JSON object",
         "2024-01-08--2024-01-14.json: "
         "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",

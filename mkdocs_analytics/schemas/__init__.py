@@ -1,4 +1,8 @@
-"""The JSON Schemas of every file the stages exchange, shipped with the package."""
+"""The JSON Schemas of every file the stages exchange, shipped with the package.
+
+Validated with jsonschema-rs: every history snapshot is checked on every build, and the pure
+Python validator took about 20 ms a snapshot of 1,000 pages (2 s for two years of weeks).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import json
 from functools import cache
 from importlib import resources
 
-from jsonschema import Draft202012Validator
+import jsonschema_rs
 
 NAMES = (
     "raw-record",
@@ -23,11 +27,18 @@ def schema(name: str) -> dict:
     return json.loads(text)
 
 
+@cache
+def _validator(name: str):
+    return jsonschema_rs.Draft202012Validator(schema(name))
+
+
 def errors(name: str, data) -> list[str]:
     """Every way ``data`` breaks the schema ``name``, as ``path: message`` lines."""
-    validator = Draft202012Validator(schema(name))
-    found = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-    return [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in found]
+    validator = _validator(name)
+    if validator.is_valid(data):
+        return []
+    found = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.instance_path)))
+    return [f"{'/'.join(map(str, e.instance_path)) or '(root)'}: {e.message}" for e in found]
 
 
 def validate(name: str, data) -> None:
