@@ -85,6 +85,9 @@ class Result:
     # and the one just before this period, if any.
     series: list[dict] = field(default_factory=list)
     previous: dict | None = None
+    # The rules and outcome KPIs used, so publication can judge the folded numbers again.
+    rules: list[dict] = field(default_factory=list)
+    outcomes: list[dict] = field(default_factory=list)
 
 
 # Collect ---------------------------------------------------------------------------------
@@ -348,5 +351,6 @@ def _aggregate(
         written.append(os.path.join("history", added))
     series = [s for _, s in past.series(period.previous(), SERIES - 1)] + [current]
     return Result(
-        period, engagement, report, weekly, written, series, past.get(period.previous())
+        period, engagement, report, weekly, written, series, past.get(period.previous()),
+        rules, outcomes,
     )

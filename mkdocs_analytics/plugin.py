@@ -87,8 +87,9 @@ class AnalyticsPlugin(BasePlugin[AnalyticsConfig]):
             board = dashboard.build(
                 result.engagement,
                 result.report,
-                result.signals,
                 folder,
+                rules=result.rules,
+                outcomes=result.outcomes,
                 series=result.series,
                 previous=result.previous,
                 top=self.config.top,

@@ -180,7 +180,23 @@ def test_unconfigured_live_sources_say_why_once(hand_site, analytics_log):
 def test_small_counts_are_folded_on_every_published_surface(hand_site):
     hand_site.write("mkdocs.yml", hand_site.root.joinpath("mkdocs.yml").read_text()
                     .replace("min_count: 1", "min_count: 2"))
+    thresholds = hand_site.root / "config" / "thresholds.yaml"
+    thresholds.write_text(
+        thresholds.read_text()
+        + "  - {name: broad, kind: strength, metric: trends.max_referrer_share_pct,\n"
+        "     operator: '<=', value: 50, description: No referrer dominates}\n"
+    )
     hand_site.build()
+    # The exact signals in data/ judge the exact share (google.com: 2 of 6 views)...
+    exact_signals = hand_site.json("data/weekly-signals.json")
+    assert exact_signals["strengths"] == [
+        "No referrer dominates (largest referrer's share of views: 33.3%; threshold <= 50%)"
+    ]
+    # ...the published ones cannot, since the referrers were folded: no share, no sentence.
+    published_signals = hand_site.json("site/analytics/weekly-signals.json")
+    assert published_signals["strengths"] == []
+    assert "trends.max_referrer_share_pct" in published_signals["not_judged"]
+    assert "33.3" not in hand_site.html("site/analytics/signals/index.html")
     exact = hand_site.json("data/engagement-metrics.json")
     public = hand_site.json("site/analytics/engagement-metrics.json")
     assert exact["pages"][2]["views"] == 1  # data/ keeps the exact numbers

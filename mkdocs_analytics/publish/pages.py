@@ -7,7 +7,7 @@ from .html import number, signed_pct, table, text
 from .parts import Dashboard, count, empty, header, privacy_note, row_name, unit
 
 
-def render(board: Dashboard, engagement: dict) -> str:
+def render(board: Dashboard, engagement: dict, top: int = 10) -> str:
     parts = [header("Pages", "pages.md", engagement)]
     if not engagement["available"]:
         parts.append(empty(f"No web traffic data for this period: {engagement['reason']}."))
@@ -16,7 +16,7 @@ def render(board: Dashboard, engagement: dict) -> str:
     parts += [
         privacy_note(engagement),
         "## Most viewed",
-        _top_chart(board, engagement),
+        _top_chart(board, engagement, top),
         "## Every page",
         _table(board, engagement, k),
         "## Published pages with no view",
@@ -27,8 +27,8 @@ def render(board: Dashboard, engagement: dict) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def _top_chart(board: Dashboard, engagement: dict) -> str:
-    top = [p for p in engagement["pages"] if not p.get("folded") and p["views"]][:10]
+def _top_chart(board: Dashboard, engagement: dict, count: int) -> str:
+    top = [p for p in engagement["pages"] if not p.get("folded") and p["views"]][:count]
     if not top:
         return empty("No page reached the count shown on public pages.")
     name = unit(engagement)
