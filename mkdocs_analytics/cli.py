@@ -12,6 +12,7 @@ configuration is wrong. Artifacts written here are the bytes a build would write
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ import sys
 
 from . import __version__, history, pipeline, project, schemas, signals, thresholds
 from .period import Period
+from .sources import access_log
 
 OK, SOURCE_FAILED, BAD_CONFIG = 0, 1, 2
 
@@ -123,8 +125,9 @@ def run_aggregate(args, config, options, settings) -> int:
 
 
 def _period(args, settings) -> Period | None:
-    """The period asked for, else the newest one with a raw record on disk."""
-    if args.period:
+    """The period asked for (``--period`` or ``period_end``), else the newest one with a raw
+    record on disk."""
+    if args.period or settings.period_end:
         return Period.ending(settings.period_end, settings.period_days)
     names = set()
     for source in pipeline.ALL_SOURCES:
@@ -181,6 +184,8 @@ def run_check(args, config, options, settings) -> int:
 
     for line in _source_lines(settings):
         print(line)
+        if line.startswith("error:"):
+            worst = max(worst, SOURCE_FAILED)
     if args.online:
         worst = max(worst, _check_online(settings))
     return worst
@@ -206,7 +211,13 @@ def _check_artifact(settings, name: str, schema: str) -> int:
 def _source_lines(settings) -> list[str]:
     lines = []
     if settings.access_log_paths:
-        lines.append(f"ok: access_log: {', '.join(settings.access_log_paths)}")
+        try:
+            found = access_log.find_files(settings.access_log_paths, settings.root)
+        except access_log.LogError as error:
+            lines.append(f"error: access_log: {error}")
+        else:
+            files = "1 file" if len(found) == 1 else f"{len(found)} files"
+            lines.append(f"ok: access_log: {', '.join(settings.access_log_paths)} ({files})")
     else:
         lines.append("note: access_log: not configured (no paths)")
     gc = settings.goatcounter
@@ -218,7 +229,8 @@ def _source_lines(settings) -> list[str]:
     gh = settings.github
     if gh is not None and gh.units:
         token = "token set" if gh.token else "no token: public data at the unauthenticated limit"
-        lines.append(f"ok: github: {len(gh.units)} units, {token}")
+        units = "1 unit" if len(gh.units) == 1 else f"{len(gh.units)} units"
+        lines.append(f"ok: github: {units}, {token}")
     else:
         lines.append("note: github: not configured (no units)")
     return lines
@@ -232,12 +244,8 @@ def _check_online(settings) -> int:
         key = "site" if source == "goatcounter" else "units"
         if options is None or not options[key]:
             continue
-        module = __import__(f"mkdocs_analytics.sources.{source}", fromlist=["check"])
-        checker = getattr(module, "check", None)
-        if checker is None:
-            print(f"note: {source}: this version cannot check it online")
-            continue
-        ok, message = checker(options)
+        module = importlib.import_module(f".sources.{source}", __package__)
+        ok, message = module.check(options)
         print(f"{'ok' if ok else 'error'}: {source}: {message}")
         if not ok:
             worst = SOURCE_FAILED

@@ -79,7 +79,7 @@ def test_check_reports_plain_lines_and_exit_zero(project, capsys):
     out = capsys.readouterr().out
     assert "note: config/thresholds.yaml: not found, so no alert rules" in out
     assert "note: goatcounter: not configured (no site)" in out
-    assert "ok: access_log: logs/access.log" in out
+    assert "ok: access_log: logs/access.log (1 file)" in out
 
 
 def test_a_bad_option_exits_2_with_the_option_name(project, capsys):
@@ -112,3 +112,65 @@ def test_a_failing_source_exits_1_and_keeps_data(project, capsys):
     assert "access_log: not available: no log file at 'logs/missing.log'" in (
         capsys.readouterr().out
     )
+
+
+def test_check_says_when_no_log_matches(project, capsys):
+    project.write(
+        "mkdocs.yml",
+        """
+        site_name: CLI test
+        plugins:
+          - analytics:
+              access_log:
+                paths: [logs/*.gz]
+        """,
+    )
+    assert main(["check"]) == 1
+    assert "error: access_log: no log file matches 'logs/*.gz'" in capsys.readouterr().out
+
+
+def test_check_online_reaches_each_source_and_reports_the_token(project, capsys, httpserver):
+    httpserver.expect_request("/api/v0/me").respond_with_json(
+        {"user": {"settings": {"timezone": "NL.Europe/Amsterdam"}}, "token": {"permissions": 72}}
+    )
+    httpserver.expect_request("/rate_limit").respond_with_json(
+        {"resources": {"core": {"limit": 5000, "remaining": 4990, "reset": 0, "used": 10}}},
+        headers={"X-OAuth-Scopes": "public_repo"},
+    )
+    url = httpserver.url_for("/").rstrip("/")
+    project.write(
+        "mkdocs.yml",
+        f"""
+        site_name: CLI test
+        plugins:
+          - analytics:
+              goatcounter: {{site: "{url}", token: gc-secret-1}}
+              github: {{units: {{I: [org-one]}}, api_url: "{url}", token: gh-secret-2}}
+        """,
+    )
+    assert main(["check", "--online"]) == 0
+    out = capsys.readouterr().out
+    assert (f"ok: goatcounter: {url} answers; the token may read statistics "
+            "(timezone Europe/Amsterdam)") in out
+    assert (f"ok: github: {url} answers with the token: 4990 of 5000 requests left this "
+            "hour; token scopes: public_repo") in out
+    assert "gc-secret-1" not in out and "gh-secret-2" not in out
+
+
+def test_check_online_reports_a_token_without_the_stats_permission(project, capsys, httpserver):
+    httpserver.expect_request("/api/v0/me").respond_with_json(
+        {"user": {"settings": {"timezone": ".UTC"}}, "token": {"permissions": 8}}
+    )
+    url = httpserver.url_for("/").rstrip("/")
+    project.write(
+        "mkdocs.yml",
+        f"""
+        site_name: CLI test
+        plugins:
+          - analytics:
+              goatcounter: {{site: "{url}", token: gc-secret-1}}
+        """,
+    )
+    assert main(["check", "--online"]) == 1
+    out = capsys.readouterr().out
+    assert "error: goatcounter: the token lacks the 'stats' permission" in out

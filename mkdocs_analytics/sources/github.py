@@ -147,6 +147,27 @@ def collect(
     return collector.record(reason)
 
 
+def check(options, *, sleep=time.sleep, clock=time.time) -> tuple[bool, str]:
+    """Reach the API once (``/rate_limit``, which costs no quota) and say what it allows."""
+    client = Client(options, sleep, clock)
+    try:
+        response = client.get("/rate_limit")
+        _check(response, "the rate limit")
+        core = (_json(response, "the rate limit").get("resources") or {}).get("core") or {}
+    except (Stop, Missing, KeyError, TypeError, AttributeError) as error:
+        reason = str(error) if isinstance(error, (Stop, Missing)) else _why(error)
+        return False, client.scrub(reason)
+    finally:
+        client.session.close()
+    who = "with the token" if options.token else "without a token (public data only)"
+    scopes = response.headers.get("X-OAuth-Scopes")
+    granted = f"; token scopes: {scopes or 'none listed'}" if options.token else ""
+    return True, (
+        f"{client.api} answers {who}: {core.get('remaining', '?')} of {core.get('limit', '?')} "
+        f"requests left this hour{granted}"
+    )
+
+
 def _why(error: Exception) -> str:
     """A stop's reason; any other error here comes from an answer of a shape GitHub does not
     document, which must not break the build."""

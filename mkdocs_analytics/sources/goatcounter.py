@@ -454,6 +454,19 @@ def _os_reason(error: BaseException) -> str:
 # Reading the API -------------------------------------------------------------------------
 
 
+def check(options, *, sleep=time.sleep, clock=time.monotonic) -> tuple[bool, str]:
+    """Reach the site once (``/me``) and say whether the token can read statistics."""
+    try:
+        base = api_url(options.site or "")
+        if not options.token:
+            return False, "no API token: set GOATCOUNTER_TOKEN or the option 'token'"
+        with Client(base, options.token, options.timeout, Gate(2, sleep, clock)) as client:
+            zone = read_me(client)
+    except GoatCounterError as error:
+        return False, scrub(str(error), options.token)
+    return True, f"{base} answers; the token may read statistics (timezone {zone})"
+
+
 def read_me(client: Client) -> str:
     """Check the token may read statistics; return the owner's timezone (IANA name)."""
     data = client.get("/me")
