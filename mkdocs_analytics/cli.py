@@ -160,11 +160,11 @@ def run_check(args, config, options, settings) -> int:
     """Print what was found, one plain line each; the exit code says the worst of it."""
     worst = OK
     print(f"ok: {_rel(config.config_file_path)}: plugin 'analytics' options are valid")
-    if os.path.exists(settings.thresholds):
-        rules = thresholds.load(settings.thresholds)
+    rules = thresholds.load(settings.thresholds)
+    if os.path.commonpath([os.path.abspath(settings.thresholds), settings.root]) == settings.root:
         print(f"ok: {_rel(settings.thresholds)}: {len(rules)} rules")
     else:
-        print(f"note: {_rel(settings.thresholds)}: not found, so no alert rules")
+        print(f"note: no {project.DEFAULT_THRESHOLDS}: the {len(rules)} default rules apply")
     if os.path.exists(settings.outcome_kpis):
         outcomes = signals.load_outcomes(settings.outcome_kpis)
         print(f"ok: {_rel(settings.outcome_kpis)}: {len(outcomes)} outcome KPIs")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 import re
+from urllib.parse import urlsplit
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
@@ -75,9 +76,29 @@ class AccessLogConfig(base.Config):
     bots = c.ListOfItems(c.Type(str), default=[])
 
 
+class GoatCounterSite(c.Type):
+    """A site code (``mysite``) or the address of a self-hosted GoatCounter."""
+
+    def __init__(self) -> None:
+        super().__init__(str)
+
+    def run_validation(self, value):
+        value = super().run_validation(value).strip()
+        if re.fullmatch(r"[a-z0-9][a-z0-9-]*", value):
+            return value
+        address = value if "://" in value else "https://" + value
+        parts = urlsplit(address)
+        if parts.scheme in ("http", "https") and parts.hostname and not parts.query:
+            return value
+        raise base.ValidationError(
+            f"expected a site code such as 'mysite' or an address such as "
+            f"'https://stats.example.com', got {value!r}"
+        )
+
+
 class GoatCounterConfig(base.Config):
     # Site code (``mysite`` for mysite.goatcounter.com) or the full URL of a self-hosted site.
-    site = c.Optional(c.Type(str))
+    site = c.Optional(GoatCounterSite())
     # API token with the "stats" permission; GOATCOUNTER_TOKEN is read when this is unset.
     token = c.Optional(c.Type(str))
     # Referrers are fetched per page for this many of the most visited pages.

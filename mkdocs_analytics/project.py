@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import glob
 import os
+from importlib import resources
 from urllib.parse import urlsplit
 
 from mkdocs.config import load_config
@@ -18,6 +19,7 @@ from . import pipeline, signals, thresholds
 from .site import site_pages
 
 PLUGIN = "analytics"
+DEFAULT_THRESHOLDS = "config/thresholds.yaml"
 
 
 class ProjectError(Exception):
@@ -41,7 +43,7 @@ def settings_for(config: MkDocsConfig, options) -> pipeline.Settings:
         if not options.access_log.outside_project and not _inside_pattern(root, pattern):
             raise ProjectError(
                 f"option 'access_log.paths': {pattern!r} is outside the project folder; "
-                "copy or link the logs into it, or set access_log.outside_project: true "
+                "copy the logs into it, or set access_log.outside_project: true "
                 "(a log's paths and referrers end up on the published dashboard)"
             )
     if os.path.commonpath([data_dir, docs_dir]) == docs_dir:
@@ -51,7 +53,7 @@ def settings_for(config: MkDocsConfig, options) -> pipeline.Settings:
             "such as 'data'."
         )
 
-    threshold_file = os.path.join(root, options.thresholds)
+    threshold_file = _threshold_file(root, options.thresholds)
     outcome_file = os.path.join(root, options.outcome_kpis)
     try:
         thresholds.load(threshold_file)
@@ -77,6 +79,17 @@ def settings_for(config: MkDocsConfig, options) -> pipeline.Settings:
         cache_ttl=options.cache_ttl,
         offline=options.offline,
     )
+
+
+def _threshold_file(root: str, option: str) -> str:
+    """The rules file: the site's own, or the packaged defaults when the default path has
+    none. A path the user chose that does not exist is a mistake, not a wish for defaults."""
+    path = os.path.join(root, option)
+    if os.path.exists(path):
+        return path
+    if option != DEFAULT_THRESHOLDS:
+        raise ProjectError(f"option 'thresholds': no file at {option!r}")
+    return str(resources.files("mkdocs_analytics").joinpath("defaults", "thresholds.yaml"))
 
 
 def _inside(path: str, folder: str) -> bool:

@@ -77,7 +77,7 @@ def test_report_prints_the_weekly_signals(project, capsys):
 def test_check_reports_plain_lines_and_exit_zero(project, capsys):
     assert main(["check"]) == 0
     out = capsys.readouterr().out
-    assert "note: config/thresholds.yaml: not found, so no alert rules" in out
+    assert "note: no config/thresholds.yaml: the 8 default rules apply" in out
     assert "note: goatcounter: not configured (no site)" in out
     assert "ok: access_log: logs/access.log (1 file)" in out
 
