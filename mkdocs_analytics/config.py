@@ -186,6 +186,10 @@ class AnalyticsConfig(base.Config):
     # builds from what is already in ``data_dir`` and makes no request at all.
     cache_ttl = c.Type(int, default=3600)
     offline = c.Type(bool, default=False)
+    # How a source that could not be read is logged: "warn" (which `mkdocs build --strict`
+    # counts) or "info" (the build goes on, and --strict with it). Configuration errors
+    # always stop the build.
+    log_level = c.Choice(("warn", "info"), default="warn")
 
     # Sources.
     access_log = c.SubConfig(AccessLogConfig)

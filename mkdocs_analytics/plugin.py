@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from contextlib import contextmanager
@@ -35,6 +36,22 @@ DARK_CSS_NAME = "no-js-dark.css"
 CHART = re.compile(re.escape(dashboard.CHART_MARK).replace(r"\{\}", "([\\w-]+)"))
 
 
+class _Downgrade(logging.Filter):
+    """With ``log_level: info``, the plugin's warnings (a source that could not be read)
+    are logged at INFO, so that ``--strict`` does not count them."""
+
+    active = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.active and record.levelno == logging.WARNING:
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+_DOWNGRADE = _Downgrade()
+logging.getLogger(log.logger.name).addFilter(_DOWNGRADE)
+
+
 class AnalyticsPlugin(BasePlugin[AnalyticsConfig]):
     def __init__(self) -> None:
         self.settings: pipeline.Settings | None = None
@@ -55,6 +72,7 @@ class AnalyticsPlugin(BasePlugin[AnalyticsConfig]):
     @event_priority(-50)
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         options = self.config
+        _DOWNGRADE.active = options.log_level == "info"
         try:
             self.settings = project.settings_for(config, options)
         except project.ProjectError as error:

@@ -398,3 +398,30 @@ def test_no_client_address_reaches_any_written_file(demo):
     for path in written:
         text = path.read_text(encoding="utf-8", errors="replace")
         assert not re.search(r"\b10\.\d{1,3}\.\d{1,3}\.\d{1,3}\b", text), path
+
+
+@pytest.mark.parametrize(("level", "fails"), [("warn", True), ("info", False)])
+def test_log_level_decides_whether_strict_counts_an_unreadable_source(site, caplog, level,
+                                                                      fails):
+    site.write(
+        "mkdocs.yml",
+        f"""
+        site_name: Strict
+        theme: mkdocs
+        plugins:
+          - analytics:
+              log_level: {level}
+              access_log:
+                paths: [logs/missing.log]
+        """,
+    )
+    site.write("docs/index.md", "# Home\n")
+    if fails:
+        with pytest.raises(Abort, match="Aborted with 1 warnings in strict mode"):
+            site.build(strict=True)
+    else:
+        site.build(strict=True)
+        assert (site.site_dir / "analytics" / "index.html").exists()
+    record = next(r for r in caplog.records if "Couldn't read access logs" in r.getMessage())
+    assert record.levelname == ("WARNING" if fails else "INFO")
+    assert "no log file at 'logs/missing.log'" in record.getMessage()
