@@ -227,6 +227,10 @@ def _read_raw(path: str) -> dict | None:
 # Aggregate -------------------------------------------------------------------------------
 
 
+def _measure_of(record: dict) -> str:
+    return "visitors" if record.get("measure") == "visitors" else "page views"
+
+
 def load_records(settings: Settings, period: Period) -> dict[str, dict]:
     """The raw records of ``period`` on disk; a missing or broken one is unavailable."""
     records = {}
@@ -304,6 +308,13 @@ def _aggregate(
 
     web = [records[s] for s in agg.WEB_SOURCES if s in records]
     engagement = agg.engagement_metrics(period, web, past, generated_at(period), site_pages)
+    counted = engagement.get("counted_from") or []
+    left_out = [r["source"] for r in web if r.get("available") and r["source"] not in counted]
+    for source in left_out:
+        log.info(
+            "%s left out of the web numbers: it counts %s, unlike %s; one site, one measure",
+            source, _measure_of(records[source]), ", ".join(engagement["counted_from"]),
+        )
     github = agg.github_activity(records.get("github"), past, period)
     sources = {name: agg._availability(record) for name, record in records.items()}
     report = agg.system_report(engagement, github, [], sources)

@@ -52,10 +52,15 @@ class Metrics:
         if not rows:
             return "<p>No page views to show yet.</p>"
         items = "".join(
-            f"<li><code>{text(p['path'])}</code>: {number(p['views'])} {self.measure}</li>"
+            f"<li><code>{text(p['path'])}</code>: {number(p['views'])} "
+            f"{self._unit(p['views'])}</li>"
             for p in rows
         )
         return f'<ol class="analytics-top-pages">{items}</ol>'
+
+    def _unit(self, count) -> str:
+        """``page views`` or ``visitors``, singular for one."""
+        return self.measure[:-1] if count == 1 else self.measure
 
     def lookup(self, dotted: str) -> str:
         value = self.variables

@@ -23,7 +23,11 @@ def render(engagement: dict, signals: dict) -> str:
         "## Risks",
         _items(signals["risks"], "No risk rule fired this period."),
         "## Recommendations",
-        _items(signals["recommendations"], "Nothing to change: keep going."),
+        _items(
+            signals["recommendations"],
+            "The rules give no advice for the risks above."
+            if signals["risks"] else "Nothing to change: keep going.",
+        ),
     ]
     if signals["outcomes"]:
         rows = [
