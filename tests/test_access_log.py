@@ -145,10 +145,18 @@ def test_combined_log_counts_exactly():
     assert record["excluded"] == EXPECTED_EXCLUDED
     assert record["quality"] == {
         "files": ["combined.log"],
+        "format": "combined",
+        "format_detected": True,
         "lines_read": 18,
         "parsed": 18,
         "malformed": 0,
         "malformed_samples": [],
+        "duplicates": 0,
+        "duplicate_files": [],
+        # Over the whole file, which here is the period: the same as "excluded".
+        "removed": {"bots": 2, "methods": 1, "other_sites": 0, "redirects": 1, "errors": 2,
+                    "assets": 2},
+        "kept": 10,
     }
     # Every line is accounted for exactly once: 10 views + 8 excluded = 18 parsed.
     views = sum(row["views"] for row in record["site_daily"])
@@ -188,14 +196,14 @@ MIXED = b"".join(
         b'"Mozilla/5.0 (X11\n',
         # 3 good: IPv6 client
         entry("2001:db8::1", "10/Mar/2024:09:02:00 +0000", "GET /b/ HTTP/1.1").encode(),
-        # 4 bad: empty request
+        # 4 a request with no request line: read, and a bot ("-" user agent)
         b'192.0.2.4 - - [10/Mar/2024:09:03:00 +0000] "" 400 0 "-" "-"\n',
         # 5 good: an escaped quote inside the user agent
         entry(
             "192.0.2.3", "10/Mar/2024:09:04:00 +0000", "GET /a/ HTTP/1.1",
             agent=FIREFOX + r" \"quoted\"",
         ).encode(),
-        # 6 bad: a TLS handshake sent to the plain-HTTP port, as Apache escapes it
+        # 6 a TLS handshake sent to the plain-HTTP port, as Apache escapes it: read, a bot
         rb'192.0.2.5 - - [10/Mar/2024:09:05:00 +0000] "\x16\x03\x01\x00\xa5\x01\x00\x00\xa1'
         rb'\x03\x03" 400 226 "-" "-"' + b"\n",
         # 7 bad: blank line
@@ -228,20 +236,16 @@ def test_bad_lines_are_counted_and_sampled_and_good_ones_kept(tmp_path):
     # The escaped quote does not hide that line 5 is Firefox on Linux.
     assert record["browsers"] == [{"name": "Firefox", "count": 5}]
     assert record["systems"] == [{"name": "Linux", "count": 5}]
-    assert record["excluded"] == {}
-    assert record["quality"] == {
-        "files": ["mixed.log"],
-        "lines_read": 10,
-        "parsed": 5,
-        "malformed": 5,
-        "malformed_samples": [
-            {"file": "mixed.log", "line": 2, "reason": "unterminated quote"},
-            {"file": "mixed.log", "line": 4, "reason": "empty request"},
-            {"file": "mixed.log", "line": 6, "reason": "request is not 'METHOD path'"},
-            {"file": "mixed.log", "line": 7, "reason": "empty line"},
-            {"file": "mixed.log", "line": 9, "reason": "not in combined or common log format"},
-        ],
-    }
+    # Lines 4 and 6 are well-formed log lines of requests that were no request: read, and
+    # left out (by their "-" user agent, the first rule that applies).
+    assert record["excluded"] == {"bots": 2}
+    quality = record["quality"]
+    assert (quality["lines_read"], quality["parsed"], quality["malformed"]) == (10, 7, 3)
+    assert quality["malformed_samples"] == [
+        {"file": "mixed.log", "line": 2, "reason": "unterminated quote"},
+        {"file": "mixed.log", "line": 7, "reason": "empty line"},
+        {"file": "mixed.log", "line": 9, "reason": "not in combined or common log format"},
+    ]
     samples = json.dumps(record["quality"]["malformed_samples"])
     for client in MIXED_CLIENTS:
         assert client not in samples
@@ -250,25 +254,28 @@ def test_bad_lines_are_counted_and_sampled_and_good_ones_kept(tmp_path):
 def test_only_five_samples_are_kept_but_every_bad_line_is_counted(tmp_path):
     lines = [
         entry("192.0.2.1", "32/Mar/2024:09:00:00 +0000", "GET / HTTP/1.1"),  # 1 no such day
-        '192.0.2.1 - - [10/Mar/2024:09:00:00 +0000] "GET / HTTP/1.1" 200 10 junk\n',  # 2
+        # 2: common fields and a trailing one (such as %D): read
+        '192.0.2.1 - - [10/Mar/2024:09:00:00 +0000] "GET / HTTP/1.1" 200 10 junk\n',
         f'192.0.2.1 - - [10/Mar/2024:09:00:00 +0000] "GET / HTTP/1.1" - 0 "-" "{FIREFOX}"\n',
         entry("192.0.2.1", "10/Mar/2024:09:00:00", "GET / HTTP/1.1"),  # 4 no time zone
         entry("192.0.2.1", "10/Mar/2024:09:00:00 +0000", "GET / HTTP/1.1"),  # 5 good
-        "garbage\n",  # 6, over the sample limit
-        "\n",  # 7, over the sample limit
+        "garbage\n",  # 6
+        "\n",  # 7
+        "garbage\n",  # 8, over the sample limit
     ]
     (tmp_path / "bad.log").write_text("".join(lines))
     record, _ = read(["bad.log"], tmp_path, period_days=1)
     quality = record["quality"]
-    assert (quality["lines_read"], quality["parsed"], quality["malformed"]) == (7, 1, 6)
+    assert (quality["lines_read"], quality["parsed"], quality["malformed"]) == (8, 2, 6)
     assert quality["malformed_samples"] == [
         {"file": "bad.log", "line": 1, "reason": "unreadable time"},
-        {"file": "bad.log", "line": 2, "reason": "unexpected trailing text"},
         {"file": "bad.log", "line": 3, "reason": "no status"},
         {"file": "bad.log", "line": 4, "reason": "unreadable time"},
         {"file": "bad.log", "line": 6, "reason": "not in combined or common log format"},
+        {"file": "bad.log", "line": 7, "reason": "empty line"},
     ]
-    assert record["site_daily"] == [{"date": "2024-03-10", "views": 1, "visitors": 1}]
+    # Lines 2 and 5: one visitor (the common line 2 has no user agent, so it is another).
+    assert record["site_daily"] == [{"date": "2024-03-10", "views": 2, "visitors": 2}]
 
 
 def gzip_member(text: str) -> bytes:
@@ -375,7 +382,8 @@ def test_gzip_and_glob_give_the_same_counts_as_the_plain_file(tmp_path):
     globbed, _ = read(["access.log*"], tmp_path, period_days=2)
     compressed, _ = read(["whole/all.log.gz"], tmp_path, period_days=2)
 
-    assert globbed["quality"]["files"] == ["access.log", "access.log.1.gz"]
+    # In time order: the older half first.
+    assert globbed["quality"]["files"] == ["access.log.1.gz", "access.log"]
     assert compressed["quality"]["files"] == ["all.log.gz"]
     assert without_files(globbed) == without_files(plain)
     assert without_files(compressed) == without_files(plain)
@@ -484,9 +492,10 @@ def test_no_request_at_all_gives_no_record(tmp_path):
     (tmp_path / "junk.log").write_text("garbage\n\n")
     record, reader = read(["junk.log"], tmp_path)
     assert record is None
-    assert reader.quality["lines_read"] == 2
-    assert reader.quality["malformed"] == 2
-    assert [sample["line"] for sample in reader.samples] == [1, 2]
+    quality = reader.quality()
+    assert quality["lines_read"] == 2
+    assert quality["malformed"] == 2
+    assert [sample["line"] for sample in quality["malformed_samples"]] == [1, 2]
 
 
 @pytest.mark.parametrize(
@@ -532,7 +541,7 @@ def test_record_holds_no_address_user_agent_or_referrer_url(tmp_path):
     # Referrers are bare hosts: no scheme, path or query.
     for fragment in ("https://", "q=docs", "/post/1", "www."):
         assert fragment not in dump
-    assert json.dumps(reader.samples).count("192.0.2") == 0
+    assert json.dumps(reader.quality()).count("192.0.2") == 0
 
 
 # 7. Path normalization ------------------------------------------------------------------------

@@ -1,13 +1,34 @@
-"""Web-server access logs (Apache and nginx *combined* and *common* formats).
+"""Web-server access logs: Apache, nginx, Caddy, Bunny CDN, or a pattern of the user's.
 
-Each line is one request. A request counts as a page view when it is a successful ``GET`` of a
-page by something that is not a known crawler; everything else is counted by the reason it was
-left out (``bots``, ``methods``, ``redirects``, ``errors``, ``assets``) so the numbers can be
-checked against the log.
+Each line is one request (``log_formats.py`` turns lines into requests). A request counts as a
+page view when it is a successful ``GET`` of a page of this site by something that is not a
+known crawler; everything else is counted by the rule that removed it, first match wins:
+
+1. ``bots``: the user agent is on the maintained crawler list (``crawler-user-agents``) or the
+   user's own list, or is empty;
+2. ``methods``: not a ``GET`` (``HEAD``, ``POST``), or no request at all (``""``, ``"-"``, the
+   bytes of a TLS handshake sent to the plain-HTTP port);
+3. ``other_sites``: another virtual host than this site's, or a path outside ``site_url``'s
+   path;
+4. ``redirects`` (3xx but 304), ``errors`` (4xx, 5xx; a page's 404 is listed in
+   ``not_found``), ``assets`` (images, styles, scripts, feeds).
+
+Paths drop their query string but for ``utm_campaign`` (a campaign) and ``utm_source`` (the
+referrer when the request has no referrer from another site, as GoatCounter does it); ``/docs``,
+``/docs/`` and ``/docs/index.html`` are one page, named without ``site_url``'s path.
 
 Privacy: a visitor is the same client address and user agent on the same UTC day. The pair is
-hashed in memory with a random salt made for this run and never written, and only counts leave
-this module; no address, user agent or hash is ever stored.
+hashed in memory with a random salt made for this run and never written; behind a proxy, the
+last public address of a forwarded-for list is the client. Only counts leave this module; no
+address, user agent or hash is ever stored, not even in the cache.
+
+Files (plain, ``.gz``, globs of rotated logs) are read in time order, by the first request of
+each, and each file once: the same file reached twice (a link, a repeated pattern) and a file
+whose content equals an earlier one's (``access.log.2`` beside ``access.log.2.gz``) are read
+once. When a file starts before the previous one ends and its first request is one the previous
+file holds (two copies of a growing log), the requests both hold are counted once.
+
+Unchanged files are not read again: see ``log_cache.py``.
 """
 
 from __future__ import annotations
@@ -15,20 +36,25 @@ from __future__ import annotations
 import glob
 import gzip
 import hashlib
+import ipaddress
 import os
 import re
 import secrets
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
+from collections.abc import Iterable
+from datetime import date, timedelta
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import crawleruseragents
+from mkdocs.plugins import get_plugin_logger
 from ua_parser import parse_os, parse_user_agent
 
 from ..period import Period
-from ..records import RecordBuilder
+from . import log_cache, log_formats
+from .tally import Tally
+
+log = get_plugin_logger("analytics")
 
 SOURCE = "access_log"
 
@@ -36,234 +62,920 @@ SOURCE = "access_log"
 # holds a client address).
 SAMPLES = 5
 
-# A quoted field: anything but a quote or backslash, or a backslash escape (Apache writes \" and
-# \\, nginx \x22).
-_QUOTED = r'"((?:[^"\\]|\\.)*)"'
+# Bytes read at a time; lines are never split between chunks.
+CHUNK = 1 << 20
 
-LINE = re.compile(
-    r"(?P<client>\S+) \S+ (?:\S+|\"[^\"]*\") \[(?P<time>[^\]]+)\] "
-    + _QUOTED.replace("(", "(?P<request>", 1)
-    + r" (?P<status>\d{3}|-) (?P<size>\S+)"
-    + r"(?: " + _QUOTED.replace("(", "(?P<referrer>", 1)
-    + r" " + _QUOTED.replace("(", "(?P<agent>", 1) + ")?"
-    + r"(?P<rest>.*)"
-)
+# Caches of parsed fields are emptied when they grow past this many entries, so that a log
+# full of unique query strings or referrer URLs cannot fill the memory.
+CACHE_LIMIT = 50_000
 
-REQUEST = re.compile(r"([A-Z]{3,10}) (\S+)(?: (HTTP/\d(?:\.\d)?))?")
+# Requests kept (as 64-bit hashes) at the end of a file to find them again at the start of an
+# overlapping next file; past this many, overlaps are not looked for.
+TAIL_LIMIT = 500_000
 
-MONTHS = {
-    name: number
-    for number, name in enumerate(
-        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
-    )
-}
+# The order of the rules in the quality block.
+RULES = ("bots", "methods", "other_sites", "redirects", "errors", "assets")
 
 # A path is a page when its last segment has no extension or one of these; anything else
 # (images, styles, scripts, fonts, feeds, downloads) is an asset.
 PAGE_EXTENSIONS = {"", "html", "htm", "xhtml", "shtml", "php"}
 FEED_NAMES = {"feed", "rss", "atom", "feed.xml", "rss.xml", "atom.xml", "index.xml"}
 
+# Status classes: a view, a redirect, an error, a missing page.
+OK, REDIRECT, ERROR, MISSING = 0, 1, 2, 3
+STATUS = {
+    b"%03d" % code: (
+        OK if 200 <= code < 300 or code == 304
+        else REDIRECT if 300 <= code < 400
+        else MISSING if code == 404
+        else ERROR
+    )
+    for code in range(1000)
+}
+
+UNKNOWN_AGENT = ("Unknown", "Unknown", False)
+BOT = ("Other", "Other", True)
+
 
 class LogError(Exception):
-    """A log file could not be read at all (missing, unreadable)."""
+    """A log file could not be read at all (missing, unreadable), or a bad format option."""
 
 
 def find_files(patterns: Iterable[str], root: str) -> list[str]:
-    """The files named by ``patterns`` (paths or globs, relative to ``root``), sorted."""
-    found: set[str] = set()
+    """The files named by ``patterns`` (paths or globs, relative to ``root``), sorted, each
+    once even when reached by two names (a link, ``./access.log``)."""
+    found: dict[tuple[int, int], str] = {}
     for pattern in patterns:
         full = os.path.join(root, pattern)
         matches = glob.glob(full) if glob.has_magic(full) else [full]
         if not matches:
             raise LogError(f"no log file matches {pattern!r}")
-        for path in matches:
+        for path in sorted(matches):
             if not os.path.exists(path):
                 raise LogError(f"no log file at {pattern!r}")
             if not os.path.isfile(path):
                 raise LogError(f"{pattern!r} is not a readable file")
-            found.add(os.path.normpath(path))
-    return sorted(found)
+            info = os.stat(path)
+            found.setdefault((info.st_dev, info.st_ino), os.path.normpath(path))
+    return sorted(found.values())
 
 
-def open_lines(path: str) -> Iterator[bytes]:
-    """The raw lines of a plain or gzip-compressed file."""
+class Damaged(Exception):
+    """A compressed file broke off; what was read before the damage stands."""
+
+
+def chunks(path: str, start: int = 0, end: int | None = None):
+    """``(offset, bytes)`` of whole lines of a plain or gzip file, from ``start`` to ``end``
+    (offsets in the uncompressed text). Raises :class:`Damaged` after the last good chunk."""
     with open(path, "rb") as head:
         compressed = head.read(2) == b"\x1f\x8b"
-    opener = gzip.open if compressed else open
-    with opener(path, "rb") as lines:
-        yield from lines
+    if not compressed:
+        with open(path, "rb") as file:
+            file.seek(start)
+            yield from _whole_lines(file.read, start, end)
+        return
+    damage = []
+    with gzip.open(path, "rb") as file:
+        if start:
+            file.seek(start)
+        yield from _whole_lines(_careful(file.read1, damage), start, end)
+    if damage:
+        raise Damaged(str(damage[0]))
+
+
+def _careful(read, damage: list):
+    """``read``, which stops (with the error noted) where a compressed file is damaged:
+    ``read1`` gives what was decompressed before the damage first."""
+
+    def careful(size: int) -> bytes:
+        if damage:
+            return b""
+        try:
+            return read(size)
+        except (OSError, EOFError, zlib.error) as error:
+            damage.append(error)
+            return b""
+
+    return careful
+
+
+def _whole_lines(read, offset: int, end: int | None):
+    rest = b""
+    while end is None or offset + len(rest) < end:
+        data = read(CHUNK)
+        if not data:
+            break
+        data = rest + data if rest else data
+        cut = data.rfind(b"\n") + 1
+        if cut:
+            yield offset, data[:cut] if cut < len(data) else data
+            offset += cut
+            rest = data[cut:]
+        else:
+            rest = data
+    if rest:
+        yield offset, rest
+
+
+# Accumulators ----------------------------------------------------------------------------
+
+
+class DayAcc:
+    """One UTC day of one file (or of the period): counts, and visitors as hashed keys."""
+
+    __slots__ = (
+        "views", "visitors", "site", "countries", "referrers", "campaigns", "not_found",
+        "bots", "methods", "other_sites", "redirects", "errors", "assets", "kept",
+        "start", "end", "seen",
+    )
+
+    def __init__(self) -> None:
+        self.views: dict[str, int] = {}
+        # Per path, the set of visitor keys; per visitor, the (browser, system, bot) of its
+        # first request of the day, and its country where the log has one.
+        self.visitors: dict[str, set] = {}
+        self.site: dict[int, tuple] = {}
+        self.countries: dict[int, str] = {}
+        self.referrers: dict[str, int] = {}
+        self.campaigns: dict[str, int] = {}
+        self.not_found: dict[str, int] = {}
+        self.bots = self.methods = self.other_sites = 0
+        self.redirects = self.errors = self.assets = self.kept = 0
+        # Offsets of the first and past the last chunk holding this day, and the requests
+        # seen when the last chunk ended.
+        self.start: int | None = None
+        self.end = 0
+        self.seen = 0
+
+    def total(self) -> int:
+        return (self.bots + self.methods + self.other_sites + self.redirects + self.errors
+                + self.assets + self.kept)
+
+    def merge(self, other: DayAcc) -> None:
+        """Add another file's day: visitors are united, so nobody counts twice."""
+        _add(self.views, other.views)
+        for path, keys in other.visitors.items():
+            mine = self.visitors.get(path)
+            if mine is None:
+                self.visitors[path] = keys
+            else:
+                mine |= keys
+        for key, agent in other.site.items():
+            self.site.setdefault(key, agent)
+        for key, country in other.countries.items():
+            self.countries.setdefault(key, country)
+        _add(self.referrers, other.referrers)
+        _add(self.campaigns, other.campaigns)
+        _add(self.not_found, other.not_found)
+        for rule in RULES + ("kept",):
+            setattr(self, rule, getattr(self, rule) + getattr(other, rule))
+
+    def excluded(self) -> dict[str, int]:
+        return {rule: getattr(self, rule) for rule in RULES if getattr(self, rule)}
+
+    def counts(self) -> dict:
+        """The day as plain counts (what the cache keeps): no key, no address."""
+        return {
+            "span": [self.start or 0, self.end],
+            "views": dict(self.views),
+            "visitors": {path: len(keys) for path, keys in self.visitors.items()},
+            "site_visitors": len(self.site),
+            "browsers": dict(Counter(agent[0] for agent in self.site.values())),
+            "systems": dict(Counter(agent[1] for agent in self.site.values())),
+            "countries": dict(Counter(self.countries.values())),
+            "referrers": dict(self.referrers),
+            "campaigns": dict(self.campaigns),
+            "not_found": dict(self.not_found),
+            "excluded": self.excluded(),
+            "kept": self.kept,
+        }
+
+
+def _add(mine: dict, other: dict) -> None:
+    for key, n in other.items():
+        mine[key] = mine.get(key, 0) + n
+
+
+def add_counts(tally: Tally, day: str, counts: dict) -> None:
+    """Add one day's plain counts (from :meth:`DayAcc.counts`) to a :class:`Tally`."""
+    target = tally.day(day)
+    target.views.update(counts["views"])
+    target.visitors.update(counts["visitors"])
+    target.site_visitors += counts["site_visitors"]
+    for name in ("browsers", "systems", "countries", "referrers", "campaigns"):
+        target.breakdowns[name].update(counts[name])
+    target.excluded.update(counts["excluded"])
+    target.not_found.update(counts["not_found"])
+
+
+class FileRead:
+    """What reading one file found: its days, its bad lines, its place in time."""
+
+    def __init__(self, path: str, parser, fmt: str, detected: bool) -> None:
+        self.path = path
+        self.name = os.path.basename(path)
+        self.parser = parser
+        self.format = fmt
+        self.detected = detected
+        self.days: dict[str, DayAcc] = {}
+        self.hours: dict[bytes, DayAcc] = {}
+        self.zone: bytes | None = None
+        self.others: dict[bytes, DayAcc | None] = {}
+        self.lines_read = 0
+        self.parsed = 0
+        self.malformed = 0
+        self.samples: list[dict] = []
+        self.duplicates = 0
+        self.first: int | None = None
+        self.last: int | None = None
+        # The content's hash, when another file starts at the same minute (a copy?).
+        self.digest = None
+        # Requests near the end, to recognise them at the start of an overlapping next file.
+        self.tail: Counter = Counter()
+        self.tail_full = False
+        self.overlapping = False
+        # Set for a partial re-read: only this day is kept.
+        self.only: str | None = None
+        self.scratch = DayAcc()
+        # Filled when the file is done and its visitor keys are let go.
+        self.day_names: set[str] = set()
+        self.summary: dict = {}
+        self.lists = False
+
+    def bad(self, number: int, reason: str) -> None:
+        """Count a bad line; the first ones (by line number) are kept as examples."""
+        self.malformed += 1
+        samples = self.samples
+        if len(samples) < SAMPLES or number < samples[-1]["line"]:
+            samples.append({"file": self.name, "line": number, "reason": reason})
+            samples.sort(key=lambda sample: sample["line"])
+            del samples[SAMPLES:]
+
+
+# The reader --------------------------------------------------------------------------------
 
 
 class AccessLogReader:
-    """Reads log files into a :class:`RecordBuilder`, counting every line once."""
+    """Reads log files in time order into the counts of the period's days.
 
-    def __init__(self, own_hosts: Iterable[str] = (), bots: Iterable[str] = ()) -> None:
-        self.builder = RecordBuilder(SOURCE, measure="page_views")
+    With a ``period``, only its days are kept; without one, the days of the last
+    ``period_days`` up to the latest day in the files, since that is the period chosen then.
+    """
+
+    def __init__(
+        self,
+        own_hosts: Iterable[str] = (),
+        bots: Iterable[str] = (),
+        *,
+        fmt: str = "auto",
+        pattern: str | None = None,
+        prefix: str = "",
+        period: Period | None = None,
+        period_days: int = 7,
+        cache_dir: str | None = None,
+    ) -> None:
         self.own_hosts = {_bare_host(host) for host in own_hosts if host}
         self.bots = [word.lower() for word in bots if word]
+        self.fmt = fmt
+        self.pattern = pattern or None
+        self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+        self.period = period
+        self.period_days = period_days
+        try:
+            log_formats.get(fmt, self.pattern) if fmt != "auto" or self.pattern else None
+        except log_formats.FormatError as error:
+            raise LogError(str(error)) from None
+        self.cache = log_cache.Cache(cache_dir, self._fingerprint()) if cache_dir else None
         self.salt = secrets.token_bytes(16)
-        self.quality = Counter()
-        self.samples: list[dict] = []
+        self.reads: list[FileRead] = []
+        self.deferred: list[log_cache.Entry] = []
+        self.duplicate_files: list[str] = []
         self.files: list[str] = []
-        self._days: dict[str, str] = {}
-        self._agents: dict[str, tuple[str, str, bool]] = {}
+        # The kept days: visitors as keys (from files read now) and as plain counts (days
+        # that one cached file holds alone).
+        self.window: dict[str, DayAcc] = {}
+        self.window_counts: dict[str, list[dict]] = {}
+        self.latest: str | None = None
+        self.reread_days = 0
+        self._agents: dict = {b"": BOT, b"-": BOT, None: UNKNOWN_AGENT}
+        # For formats without a user agent (common): an empty one is no sign of a bot.
+        self._plain_agents: dict = {b"": UNKNOWN_AGENT, None: UNKNOWN_AGENT}
+        self._targets: dict[bytes, tuple] = {}
+        self._referrers: dict[bytes, str] = {}
+        self._hosts: dict[bytes, bool] = {}
+        self._clients: dict[tuple, bytes] = {}
+        self._moments: dict[tuple, tuple | None] = {}
+
+    def _fingerprint(self) -> dict:
+        return {
+            "format": self.fmt,
+            "pattern": self.pattern,
+            "own_hosts": sorted(self.own_hosts),
+            "bots": sorted(self.bots),
+            "prefix": self.prefix,
+        }
 
     # Reading ---------------------------------------------------------------------------
 
-    def read(self, path: str) -> None:
-        self.files.append(os.path.basename(path))
-        number = 0
+    def read_all(self, paths: list[str]) -> None:
+        """Read every file once, in time order; unchanged ones come from the cache."""
+        plan = []
+        for path in paths:
+            entry = self.cache.get(path) if self.cache else None
+            plan.append(entry if entry is not None else self._open(path))
+        plan.sort(key=lambda item: (item.first is None, item.first or 0, item.name))
+        # Files that start in the same minute may be copies of each other: their contents
+        # are hashed to tell.
+        starts = Counter(item.first for item in plan if item.first is not None)
+        twins = {first for first, n in starts.items() if n > 1}
+        digests: set[str] = set()
+        previous = None
+        for index, item in enumerate(plan):
+            following = plan[index + 1].first if index + 1 < len(plan) else None
+            if isinstance(item, log_cache.Entry):
+                alone = (
+                    (previous is None or previous.last is None or item.first is None
+                     or previous.last < item.first)
+                    and (following is None or item.last is None or following > item.last)
+                    and (item.first not in twins or item.digest is not None)
+                )
+                if alone:
+                    if item.digest is not None and item.digest in digests:
+                        self.duplicate_files.append(item.name)
+                        continue
+                    if item.digest is not None:
+                        digests.add(item.digest)
+                    self.deferred.append(item)
+                    previous = item
+                    continue
+                item = self._open(item.path)
+            if item.first in twins:
+                item.digest = hashlib.blake2b(digest_size=16)
+            self._read(item, previous if isinstance(previous, FileRead) else None, following)
+            if item.digest is not None:
+                digest = item.digest.hexdigest()
+                if digest in digests:
+                    self.duplicate_files.append(item.name)
+                    continue
+                digests.add(digest)
+            self._keep(item)
+            previous = item
+        for entry in self.deferred:
+            if entry.days:
+                last = max(entry.days)
+                self.latest = last if self.latest is None or last > self.latest else self.latest
+        self._prune()
+        for entry in self.deferred:
+            self._apply(entry)
+        self.files = [item.name for item in plan if item.name not in self.duplicate_files]
+        if self.cache:
+            self.cache.finish()
+
+    def _open(self, path: str) -> FileRead:
+        """A file ready to read: its format (detected from its first lines) and first time."""
+        head: list[bytes] = []
         try:
-            for number, raw in enumerate(open_lines(path), 1):
-                self.quality["lines_read"] += 1
-                reason = self._line(raw)
-                if reason:
-                    self._bad(path, number, reason)
-        except (OSError, EOFError, zlib.error) as error:
-            # A truncated or corrupt .gz keeps what was read before the damage.
-            self._bad(path, number + 1, f"file damaged: {error}")
-
-    def _bad(self, path: str, number: int, reason: str) -> None:
-        self.quality["malformed"] += 1
-        if len(self.samples) < SAMPLES:
-            self.samples.append({"file": os.path.basename(path), "line": number, "reason": reason})
-
-    def _line(self, raw: bytes) -> str | None:
-        """Count one line; return why it is malformed, or None."""
-        text = raw.rstrip(b"\r\n").decode("utf-8", "surrogateescape")
-        if not text.strip():
-            return "empty line"
-        match = LINE.match(text)
-        if match is None:
-            return "not in combined or common log format"
-        if match["agent"] is None and match["rest"].strip():
-            return "unterminated quote" if '"' in match["rest"] else "unexpected trailing text"
-        request = REQUEST.fullmatch(match["request"])
-        if request is None:
-            return "empty request" if not match["request"] else "request is not 'METHOD path'"
-        day = self._day(match["time"])
-        if day is None:
-            return "unreadable time"
-        if match["status"] == "-":
-            return "no status"
-        self.quality["parsed"] += 1
-        self._request(day, request, int(match["status"]), match)
-        return None
-
-    def _request(self, day: str, request: re.Match, status: int, match: re.Match) -> None:
-        builder = self.builder
-        method, target = request[1], request[2]
-        if match["agent"] is None:
-            # The common format logs no user agent: nothing tells people from crawlers, so
-            # every request counts, and a visitor is a client address on a day.
-            agent, browser, system, is_bot = "", "Unknown", "Unknown", False
+            for _, chunk in chunks(path):
+                head = chunk.split(b"\n", log_formats.DETECT_LINES * 4)[:-1] or [chunk]
+                break
+        except Damaged:
+            pass
+        except OSError as error:
+            raise LogError(f"couldn't read {os.path.basename(path)}: {error}") from None
+        detected = self.fmt == "auto" and not self.pattern
+        if detected:
+            name, _ = log_formats.detect(head)
         else:
-            agent = _unescape(match["agent"])
-            browser, system, is_bot = self._agent(agent)
+            name = "pattern" if self.pattern and self.fmt == "auto" else self.fmt
+        lists = log_formats.has_lists(head)
+        read = FileRead(path, log_formats.get(name, self.pattern, lists), name, detected)
+        read.lists = lists
+        probe = log_formats.get(name, self.pattern, lists)
+        for raw in head:
+            parsed = probe.line(raw)
+            if not isinstance(parsed, str):
+                when = self._moment(parsed)
+                if when is not None:
+                    read.first = when[1]
+                    break
+        return read
 
-        if is_bot:
-            builder.exclude(day, "bots")
-            return
-        if method != "GET":
-            builder.exclude(day, "methods")
-            return
+    def _read(self, read: FileRead, previous: FileRead | None, following: int | None,
+              start: int = 0, end: int | None = None) -> None:
+        """Count the requests of one file, or of the span ``start``..``end`` of it."""
+        checking = read.overlapping = bool(
+            previous is not None and previous.tail and read.first is not None
+            and previous.last is not None and read.first <= previous.last
+        )
+        first_request = True
+        try:
+            for offset, chunk in chunks(read.path, start, end):
+                if read.digest is not None:
+                    read.digest.update(chunk)
+                number = read.lines_read + 1
+                requests, numbers, bad, lines = read.parser.batch(chunk, number)
+                read.lines_read += lines
+                for at, reason in bad:
+                    read.bad(at, reason)
+                if not requests:
+                    continue
+                if numbers is None and checking:
+                    numbers = list(range(number, number + len(requests)))
+                if checking:
+                    if first_request and not previous.tail.get(hash(requests[0])):
+                        # Another server's log of the same hours, not a copy: all counts.
+                        checking = read.overlapping = False
+                    else:
+                        requests, numbers = self._unseen(read, previous, requests, numbers)
+                        checking = not requests or self._minute(requests[-1]) <= previous.last
+                first_request = False
+                if not requests:
+                    continue
+                if following is not None and not read.tail_full:
+                    self._remember(read, requests, following)
+                read.parsed += len(requests)
+                if self._count(read, requests):
+                    self._unreadable(read, requests, numbers, number)
+                self._track(read, offset, offset + len(chunk), requests)
+                self._bound_caches()
+        except Damaged as error:
+            read.bad(read.lines_read + 1, f"file damaged: {error}")
+        except OSError as error:
+            read.bad(read.lines_read + 1, f"file unreadable: {error}")
+        if hasattr(read.parser, "finish"):
+            for at, reason in read.parser.finish():
+                read.bad(at, reason)
 
-        path, query = _split_target(target)
-        page = _is_page(path) and not _is_feed_query(target)
-        if 300 <= status < 400 and status != 304:
-            builder.exclude(day, "redirects")
-            return
-        if not (200 <= status < 300 or status == 304):
-            builder.exclude(day, "errors")
-            if status == 404 and page:
-                builder.missing(day, normalize_path(path))
-            return
-        if not page:
-            builder.exclude(day, "assets")
-            return
+    def _bound_caches(self) -> None:
+        for cache in (self._targets, self._referrers, self._clients, self._moments,
+                      self._hosts):
+            if len(cache) > CACHE_LIMIT:
+                cache.clear()
+        if len(self._agents) > CACHE_LIMIT:
+            self._agents.clear()
+            self._agents.update({b"": BOT, b"-": BOT, None: UNKNOWN_AGENT})
 
-        path = normalize_path(path)
-        visitor = hashlib.blake2b(
-            f"{day}\x00{match['client']}\x00{agent}".encode("utf-8", "surrogateescape"),
-            key=self.salt,
-            digest_size=8,
-        ).digest()
-        if builder.view(day, path, visitor):
-            builder.count(day, "browsers", browser)
-            builder.count(day, "systems", system)
-        referrer = self._referrer(_unescape(match["referrer"] or ""))
-        if referrer:
-            builder.count(day, "referrers", referrer)
-        campaign = query.get("utm_campaign", "").strip()
-        if campaign:
-            builder.count(day, "campaigns", campaign)
-        self.quality["kept"] += 1
+    def _unseen(self, read: FileRead, previous: FileRead, requests, numbers):
+        """The requests of an overlapping file that the previous file did not hold."""
+        tail, last = previous.tail, previous.last
+        kept, kept_numbers = [], []
+        for request, number in zip(requests, numbers, strict=True):
+            key = hash(request)
+            if tail.get(key) and self._minute(request) <= last:
+                tail[key] -= 1
+                read.duplicates += 1
+                continue
+            kept.append(request)
+            kept_numbers.append(number)
+        return kept, kept_numbers
+
+    def _remember(self, read: FileRead, requests, following: int) -> None:
+        """Keep the requests from the next file's first minute on, to recognise them."""
+        if self._minute(requests[-1]) < following and self._minute(requests[0]) < following:
+            return
+        for request in requests:
+            if self._minute(request) >= following:
+                read.tail[hash(request)] += 1
+        if len(read.tail) > TAIL_LIMIT:
+            read.tail.clear()
+            read.tail_full = True
+
+    def _minute(self, request) -> int:
+        when = self._moment(request)
+        return when[1] if when else -1
+
+    def _moment(self, request) -> tuple | None:
+        key = (request[3], request[4], request[5])
+        when = self._moments.get(key, False)
+        if when is False:
+            when = self._moments[key] = log_formats.moment(*key)
+        return when
+
+    def _unreadable(self, read: FileRead, requests, numbers, number: int) -> None:
+        """Report the requests whose time could not be read, with their line numbers."""
+        for index, request in enumerate(requests):
+            if self._moment(request) is None:
+                read.bad(numbers[index] if numbers is not None else number + index,
+                         "unreadable time")
+                read.parsed -= 1
+
+    def _track(self, read: FileRead, start: int, end: int, requests) -> None:
+        """Where each day's requests are in the file, and the file's first and last minute."""
+        for acc in read.days.values():
+            total = acc.total()
+            if total != acc.seen:
+                acc.seen = total
+                if acc.start is None:
+                    acc.start = start
+                acc.end = end
+        for request in (requests[0], requests[-1]):
+            minute = self._minute(request)
+            if minute < 0:
+                continue
+            if read.first is None or minute < read.first:
+                read.first = minute
+            if read.last is None or minute > read.last:
+                read.last = minute
+
+    def _day(self, read: FileRead, hour: bytes, minute: bytes, zone: bytes) -> DayAcc | None:
+        """The accumulator of a request's UTC day (None when its time is unreadable)."""
+        whole = zone == b"Z" or zone[3:] == b"00"
+        key = hour + b" " + zone if whole else hour + b":" + minute + b" " + zone
+        if key in read.others:
+            return read.others[key]
+        when = log_formats.moment(hour, b"00" if whole else minute, zone)
+        if when is None:
+            read.others[key] = None
+            return None
+        day = when[0]
+        if read.only is not None and day != read.only:
+            acc = read.scratch
+        else:
+            acc = read.days.get(day)
+            if acc is None:
+                acc = read.days[day] = DayAcc()
+        if whole and read.zone in (None, zone):
+            read.zone = zone
+            read.hours[hour] = acc
+        else:
+            read.others[key] = acc
+        return acc
+
+    def _count(self, read: FileRead, requests) -> bool:
+        """Count a batch of requests: the hot loop. True when a time was unreadable.
+
+        Lookups are dictionary subscripts (a miss, which calls the helper that fills the
+        cache, is rare): faster than ``get`` at half a million lines a second.
+        """
+        hours, zone0 = read.hours, read.zone
+        agents = self._agents if read.parser.has_agent else self._plain_agents
+        targets, referrers = self._targets, self._referrers
+        hosts, statuses, salt = self._hosts, STATUS, self.salt
+        failed = False
+        for (host, forwarded, client, hour, minute, zone, method, target, status, referrer,
+             agent, forwarded_header, country) in requests:
+            if zone == zone0:
+                try:
+                    acc = hours[hour]
+                except KeyError:
+                    acc = self._day(read, hour, minute, zone)
+            else:
+                acc = self._day(read, hour, minute, zone)
+            if acc is None:
+                failed = True
+                continue
+            zone0 = read.zone
+            try:
+                ua = agents[agent]
+            except KeyError:
+                ua = self._agent(agent)
+            if ua[2]:
+                acc.bots += 1
+                continue
+            if method != b"GET":
+                acc.methods += 1
+                continue
+            if host:
+                try:
+                    ours = hosts[host]
+                except KeyError:
+                    ours = self._host(host)
+                if not ours:
+                    acc.other_sites += 1
+                    continue
+            try:
+                page = targets[target]
+            except KeyError:
+                page = self._target(target)
+            path = page[0]
+            if path is None:
+                acc.other_sites += 1
+                continue
+            kind = statuses[status]
+            if kind:
+                if kind == REDIRECT:
+                    acc.redirects += 1
+                else:
+                    acc.errors += 1
+                    if kind == MISSING and page[1]:
+                        acc.not_found[path] = acc.not_found.get(path, 0) + 1
+                continue
+            if not page[1]:
+                acc.assets += 1
+                continue
+
+            views = acc.views
+            views[path] = views.get(path, 0) + 1
+            if forwarded or forwarded_header:
+                client = self._client(forwarded, client, forwarded_header)
+            key = hash((salt, client, agent))
+            try:
+                acc.visitors[path].add(key)
+            except KeyError:
+                acc.visitors[path] = {key}
+            site = acc.site
+            if key not in site:
+                site[key] = ua
+                if country:
+                    acc.countries[key] = country.decode("ascii", "replace")
+            try:
+                source = referrers[referrer]
+            except KeyError:
+                source = self._referrer(referrer)
+            if not source:
+                source = page[3]
+            if source:
+                acc.referrers[source] = acc.referrers.get(source, 0) + 1
+            if page[2]:
+                acc.campaigns[page[2]] = acc.campaigns.get(page[2], 0) + 1
+            acc.kept += 1
+        return failed
 
     # Field helpers ---------------------------------------------------------------------
 
-    def _day(self, stamp: str) -> str | None:
-        """The UTC day of an Apache time stamp (``17/May/2015:10:05:03 +0000``)."""
-        # Minutes change the UTC day only with offsets such as +0530, so whole-hour offsets
-        # are cached by the hour.
-        key = stamp[:14] + stamp[20:] if stamp[24:26] == "00" else stamp[:17] + stamp[20:]
-        day = self._days.get(key)
-        if day is None:
-            try:
-                moment = datetime(
-                    int(stamp[7:11]), MONTHS[stamp[3:6]], int(stamp[0:2]), int(stamp[12:14]),
-                    int(stamp[15:17]),
-                    tzinfo=datetime.strptime(stamp[21:26], "%z").tzinfo,
-                )
-            except (KeyError, ValueError):
-                return None
-            day = moment.astimezone(timezone.utc).date().isoformat()
-            self._days[key] = day
-        return day
-
-    def _agent(self, agent: str) -> tuple[str, str, bool]:
+    def _agent(self, agent: bytes) -> tuple[str, str, bool]:
         """Browser family, OS family and whether the user agent is a crawler, cached."""
-        known = self._agents.get(agent)
-        if known is None:
-            lowered = agent.lower()
-            is_bot = (
-                agent in ("", "-")
-                or crawleruseragents.is_crawler(agent)
-                or any(word in lowered for word in self.bots)
-            )
-            browser = parse_user_agent(agent)
-            system = parse_os(agent)
-            known = (
-                browser.family if browser else "Other",
-                system.family if system else "Other",
-                is_bot,
-            )
-            self._agents[agent] = known
+        text = agent.decode("utf-8", "replace")
+        lowered = text.lower()
+        is_bot = (
+            text.strip() in ("", "-")
+            or crawleruseragents.is_crawler(text)
+            or any(word in lowered for word in self.bots)
+        )
+        browser = parse_user_agent(text)
+        system = parse_os(text)
+        known = (
+            browser.family if browser else "Other",
+            system.family if system else "Other",
+            is_bot,
+        )
+        self._agents[agent] = known
         return known
 
-    def _referrer(self, referrer: str) -> str | None:
-        """The referring host, or None for direct visits and the site's own pages."""
-        if referrer in ("", "-"):
-            return None
-        try:
-            host = urlsplit(referrer).hostname
-        except ValueError:
-            return None
-        if not host:
-            return None
-        host = _bare_host(host)
-        return None if host in self.own_hosts else host
+    def _host(self, host: bytes) -> bool:
+        """Whether a virtual host is this site (any host is, when none is configured)."""
+        name = host.decode("utf-8", "replace")
+        if name.count(":") == 1:
+            name = name.split(":", 1)[0]
+        ours = not self.own_hosts or _bare_host(name) in self.own_hosts
+        self._hosts[host] = ours
+        return ours
 
-    # Result ----------------------------------------------------------------------------
+    def _target(self, target: bytes) -> tuple:
+        """``(page path or None outside the site, is a page, campaign, utm_source)``."""
+        text = target.decode("utf-8", "surrogateescape")
+        page = None
+        if "://" in text:
+            # An absolute-form target: a proxy request, or a client that names the host.
+            try:
+                parts = urlsplit(text)
+                host = parts.hostname
+            except ValueError:
+                parts, host = None, None
+            if host and self.own_hosts and _bare_host(host) not in self.own_hosts:
+                page = (None, False, "", "")
+            elif parts is not None:
+                text = (parts.path or "/") + ("?" + parts.query if parts.query else "")
+        if page is None:
+            path, _, query = text.partition("?")
+            path = path.split("#", 1)[0] or "/"
+            params = dict(parse_qsl(query)) if query and "utm_" in query else {}
+            page = (
+                self.site_path(normalize_path(path)),
+                _is_page(path) and not _is_feed_query(text),
+                params.get("utm_campaign", "").strip(),
+                params.get("utm_source", "").strip().lower(),
+            )
+        self._targets[target] = page
+        return page
+
+    def site_path(self, path: str) -> str | None:
+        """A page's path without ``site_url``'s path; None for a path outside the site."""
+        return site_path(path, self.prefix)
+
+    def _referrer(self, referrer: bytes) -> str:
+        """The referring host, or ``""`` for direct visits and the site's own pages."""
+        source = ""
+        if referrer not in (b"", b"-"):
+            try:
+                host = urlsplit(referrer.decode("utf-8", "replace")).hostname
+            except ValueError:
+                host = None
+            if host:
+                host = _bare_host(host)
+                source = "" if host in self.own_hosts else host
+        self._referrers[referrer] = source
+        return source
+
+    def _client(self, forwarded: bytes, client: bytes, header: bytes) -> bytes:
+        """The client behind proxies: the last public address of the forwarded-for list
+        (as GoatCounter takes it), else the address the server saw."""
+        key = (forwarded, client, header)
+        known = self._clients.get(key)
+        if known is not None:
+            return known
+        listed = (forwarded + client) if forwarded else header
+        chosen = client
+        for part in reversed(listed.split(b",")):
+            part = part.strip()
+            try:
+                address = ipaddress.ip_address(part.decode("ascii"))
+            except (ValueError, UnicodeDecodeError):
+                continue
+            if address.is_global:
+                chosen = part
+                break
+        self._clients[key] = chosen
+        return chosen
+
+    # Keeping days ----------------------------------------------------------------------
+
+    def _keep(self, read: FileRead) -> None:
+        """Add a file just read: its wanted days to the window, all its days to the cache;
+        then let its visitor keys go."""
+        self.reads.append(read)
+        read.summary = _summary(read)
+        read.day_names = set(read.days)
+        for day in read.days:
+            if self.latest is None or day > self.latest:
+                self.latest = day
+        if self.cache and not read.overlapping:
+            days = {day: acc.counts() for day, acc in read.days.items()}
+            self.cache.put(read.path, read, read.summary, days)
+        for day, acc in read.days.items():
+            mine = self.window.get(day)
+            if mine is None:
+                self.window[day] = acc
+            else:
+                mine.merge(acc)
+        self._prune()
+        read.days, read.hours, read.others, read.tail = {}, {}, {}, Counter()
+
+    def _prune(self) -> None:
+        for day in [day for day in self.window if not self._wanted(day)]:
+            del self.window[day]
+
+    def _wanted(self, day: str) -> bool:
+        if self.period is not None:
+            return self.period.contains(day)
+        if self.latest is None:
+            return True
+        floor = date.fromisoformat(self.latest) - timedelta(days=self.period_days - 1)
+        return day >= floor.isoformat()
+
+    def _apply(self, entry: log_cache.Entry) -> None:
+        """Add a cached file: the days no other file holds from its counts, the others by
+        reading again the part of the file that holds them."""
+        others = set()
+        for read in self.reads:
+            others |= read.day_names
+        for other in self.deferred:
+            if other is not entry:
+                others.update(other.days)
+        for day, counts in entry.days.items():
+            if not self._wanted(day):
+                continue
+            if day not in others:
+                self.window_counts.setdefault(day, []).append(counts)
+                continue
+            self.reread_days += 1
+            read = FileRead(entry.path, log_formats.get(entry.format, self.pattern, True),
+                            entry.format, False)
+            read.only = day
+            start, end = counts["span"]
+            self._read(read, None, None, start, end)
+            acc = read.days.get(day)
+            if acc is not None:
+                mine = self.window.get(day)
+                if mine is None:
+                    self.window[day] = acc
+                else:
+                    mine.merge(acc)
+
+    # Results ---------------------------------------------------------------------------
+
+    def latest_day(self) -> str | None:
+        """The latest UTC day with a request (of any kind) in the files."""
+        return self.latest
+
+    def quality(self) -> dict:
+        """What was read, from every file. The counts by rule describe the files, not the
+        period (the record's ``excluded`` does that): ``lines_read`` = ``parsed`` +
+        ``malformed`` + ``duplicates`` (one line each), and ``parsed`` = the ``removed`` +
+        ``kept``."""
+        summaries = sorted(
+            [(read.first or 0, read.name, read.summary) for read in self.reads]
+            + [(entry.first or 0, entry.name, entry.quality) for entry in self.deferred],
+            key=lambda item: (item[0], item[1]),
+        )
+        totals = Counter()
+        removed = Counter()
+        samples: list[dict] = []
+        formats: list[str] = []
+        detected = True
+        for _, _, summary in summaries:
+            for key in ("lines_read", "parsed", "malformed", "duplicates", "kept"):
+                totals[key] += summary[key]
+            removed.update(summary["removed"])
+            samples += summary["malformed_samples"]
+            if summary["format"] not in formats:
+                formats.append(summary["format"])
+            detected = detected and summary["format_detected"]
+        return {
+            "files": self.files,
+            "format": ", ".join(formats) or self.fmt,
+            "format_detected": detected and bool(formats),
+            "lines_read": totals["lines_read"],
+            "parsed": totals["parsed"],
+            "malformed": totals["malformed"],
+            "malformed_samples": samples[:SAMPLES],
+            "duplicates": totals["duplicates"],
+            "duplicate_files": self.duplicate_files,
+            "removed": {rule: removed[rule] for rule in RULES},
+            "kept": totals["kept"],
+        }
 
     def record(self, period: Period) -> dict:
-        quality = {
-            "files": self.files,
-            "lines_read": self.quality["lines_read"],
-            "parsed": self.quality["parsed"],
-            "malformed": self.quality["malformed"],
-            "malformed_samples": self.samples,
-        }
-        return self.builder.build(period, quality=quality)
+        """The record of ``period``, which must lie within the days this reader kept."""
+        tally = Tally(SOURCE, measure="page_views")
+        for day in period.dates():
+            acc = self.window.get(day)
+            if acc is not None:
+                target = tally.day(day)
+                target.views.update(acc.views)
+                target.visitors.update({path: len(keys) for path, keys in acc.visitors.items()})
+                target.site_visitors += len(acc.site)
+                breakdowns = target.breakdowns
+                breakdowns["browsers"].update(agent[0] for agent in acc.site.values())
+                breakdowns["systems"].update(agent[1] for agent in acc.site.values())
+                breakdowns["countries"].update(acc.countries.values())
+                breakdowns["referrers"].update(acc.referrers)
+                breakdowns["campaigns"].update(acc.campaigns)
+                target.excluded.update(acc.excluded())
+                target.not_found.update(acc.not_found)
+            for counts in self.window_counts.get(day, ()):
+                add_counts(tally, day, counts)
+        return tally.build(period, quality=self.quality())
+
+
+def _summary(read: FileRead) -> dict:
+    """A file's quality counts (what the cache keeps of it besides its days)."""
+    removed = Counter()
+    kept = 0
+    for acc in read.days.values():
+        for rule in RULES:
+            removed[rule] += getattr(acc, rule)
+        kept += acc.kept
+    return {
+        "format": read.format,
+        "format_detected": read.detected,
+        "lines_read": read.lines_read,
+        "parsed": read.parsed,
+        "malformed": read.malformed,
+        "malformed_samples": read.samples,
+        "duplicates": read.duplicates,
+        "removed": {rule: removed[rule] for rule in RULES},
+        "kept": kept,
+    }
+
+
+# Entry points ------------------------------------------------------------------------------
+
+
+def scan(
+    patterns: Iterable[str],
+    root: str,
+    *,
+    period: Period | None = None,
+    period_days: int = 7,
+    own_hosts: Iterable[str] = (),
+    bots: Iterable[str] = (),
+    fmt: str = "auto",
+    pattern: str | None = None,
+    prefix: str = "",
+    cache_dir: str | None = None,
+) -> AccessLogReader:
+    """Read the log files; the reader then gives the latest day and the record of a period.
+
+    With ``period`` the reader keeps its days; without, the ``period_days`` days up to the
+    latest day in the files.
+    """
+    reader = AccessLogReader(
+        own_hosts, bots, fmt=fmt, pattern=pattern, prefix=prefix, period=period,
+        period_days=period_days, cache_dir=cache_dir,
+    )
+    reader.read_all(find_files(patterns, root))
+    quality = reader.quality()
+    log.info(
+        "access log: %s format %s in %s; %d files%s",
+        "detected" if quality["format_detected"] else "configured",
+        quality["format"],
+        ", ".join(quality["files"]) or "no file",
+        len(quality["files"]),
+        f" ({len(reader.deferred)} unchanged since the last run, {reader.reread_days} of "
+        "their days read again)" if reader.deferred else "",
+    )
+    return reader
 
 
 def collect(
@@ -273,21 +985,21 @@ def collect(
     period_days: int = 7,
     own_hosts: Iterable[str] = (),
     bots: Iterable[str] = (),
+    **options,
 ) -> tuple[dict | None, AccessLogReader]:
     """Read every log file; return the normalized record and the reader (for its report).
 
     Without ``period_end`` the period ends with the latest day found in the logs; with no
     request in the logs at all there is no period and the record is None.
     """
-    reader = AccessLogReader(own_hosts=own_hosts, bots=bots)
-    for path in find_files(patterns, root):
-        reader.read(path)
-    latest = reader.builder.latest_day()
-    if period_end is None:
+    period = Period.ending(period_end, period_days) if period_end is not None else None
+    reader = scan(patterns, root, period=period, period_days=period_days,
+                  own_hosts=own_hosts, bots=bots, **options)
+    if period is None:
+        latest = reader.latest_day()
         if latest is None:
             return None, reader
-        period_end = datetime.fromisoformat(latest).date()
-    period = Period.ending(period_end, period_days)
+        period = Period.ending(date.fromisoformat(latest), period_days)
     return reader.record(period), reader
 
 
@@ -298,7 +1010,8 @@ def normalize_path(path: str) -> str:
     """One name per page: percent-decoded, ``index.html`` and the trailing slash folded.
 
     ``/docs/``, ``/docs`` and ``/docs/index.html`` all become ``/docs``; the root stays ``/``.
-    Bytes that are not UTF-8 stay percent-encoded, so the result is always valid text.
+    Bytes that are not UTF-8 stay percent-encoded, so the result is always valid text. A
+    double-encoded path (``%2541``) is decoded once (``%41``), as the server did.
     """
     try:
         decoded = unquote(path, errors="strict")
@@ -309,6 +1022,17 @@ def normalize_path(path: str) -> str:
         decoded = decoded.rsplit("/", 1)[0] + "/"
     decoded = "/" + decoded.strip("/")
     return decoded
+
+
+def site_path(path: str, prefix: str) -> str | None:
+    """A normalized path without the site's path ``prefix`` (``/docs``); None outside it."""
+    if not prefix or prefix == "/":
+        return path
+    if path == prefix:
+        return "/"
+    if path.startswith(prefix + "/"):
+        return path[len(prefix):]
+    return None
 
 
 def _quote_invalid(text: str) -> str:
@@ -323,15 +1047,6 @@ def _quote_invalid(text: str) -> str:
         else:
             out.append(char)
     return "".join(out)
-
-
-def _split_target(target: str) -> tuple[str, dict]:
-    """The path and the query parameters of a request target (absolute URIs too)."""
-    if "://" in target:
-        target = urlsplit(target).path or "/"
-    path, _, query = target.partition("?")
-    params = dict(parse_qsl(query)) if query and "utm_" in query else {}
-    return path.split("#", 1)[0] or "/", params
 
 
 # Blog engines serve feeds from page paths with a query (``/blog/?flav=rss20``,
@@ -356,11 +1071,3 @@ def _is_page(path: str) -> bool:
 def _bare_host(host: str) -> str:
     host = host.lower().strip().rstrip(".")
     return host[4:] if host.startswith("www.") else host
-
-
-def _unescape(text: str) -> str:
-    if "\\" not in text:
-        return text
-    return (
-        text.replace('\\"', '"').replace("\\x22", '"').replace("\\\\", "\\")
-    )

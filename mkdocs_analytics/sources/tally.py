@@ -1,0 +1,110 @@
+"""Per-day counts that are already counted, written as a normalized record.
+
+:class:`records.RecordBuilder` counts one view at a time with visitor keys. File sources often
+receive numbers instead: a warehouse's daily rows, GoatCounter's first visits, or days an
+access log counted on an earlier run. :class:`Tally` adds such numbers and writes the same
+record, key for key, as ``RecordBuilder.build``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ..period import Period
+from ..records import BREAKDOWNS, SCHEMA_VERSION, ranked
+
+
+class DayTally:
+    """One UTC day: views and visitors per path, the site's visitors, breakdown rows."""
+
+    __slots__ = ("views", "visitors", "site_visitors", "site_views", "breakdowns", "excluded",
+                 "not_found")
+
+    def __init__(self) -> None:
+        self.views: Counter = Counter()
+        self.visitors: Counter = Counter()
+        self.site_visitors = 0
+        # Set when a source gives the site's views itself; else they are the pages' sum.
+        self.site_views: int | None = None
+        self.breakdowns: dict[str, Counter] = {name: Counter() for name in BREAKDOWNS}
+        self.excluded: Counter = Counter()
+        self.not_found: Counter = Counter()
+
+
+class Tally:
+    """Counts of one source by UTC day, written as a record with :meth:`build`.
+
+    ``measure`` is ``"page_views"`` or ``"visitors"``; with ``"visitors"`` every ``views`` in
+    the record is null, as the GoatCounter source writes it.
+    """
+
+    def __init__(self, source: str, measure: str = "page_views") -> None:
+        self.source = source
+        self.measure = measure
+        self.days: dict[str, DayTally] = {}
+        self.titles: dict[str, str] = {}
+
+    def day(self, day: str) -> DayTally:
+        counts = self.days.get(day)
+        if counts is None:
+            counts = self.days[day] = DayTally()
+        return counts
+
+    def latest_day(self) -> str | None:
+        return max(self.days) if self.days else None
+
+    def build(self, period: Period, *, quality: dict | None = None, extra: dict | None = None):
+        """The record of ``period``: only the days inside it count."""
+        views_known = self.measure != "visitors"
+        daily, site_daily = [], []
+        breakdowns = {name: Counter() for name in BREAKDOWNS}
+        excluded, not_found = Counter(), Counter()
+        for day in period.dates():
+            counts = self.days.get(day)
+            if counts is None:
+                site_daily.append(
+                    {"date": day, "views": 0 if views_known else None, "visitors": 0}
+                )
+                continue
+            for name in BREAKDOWNS:
+                breakdowns[name].update(counts.breakdowns[name])
+            excluded.update(counts.excluded)
+            not_found.update(counts.not_found)
+            for path in sorted(set(counts.views) | set(counts.visitors)):
+                daily.append(
+                    {
+                        "date": day,
+                        "path": path,
+                        "views": counts.views[path] if views_known else None,
+                        "visitors": counts.visitors[path],
+                    }
+                )
+            site_views = counts.site_views
+            if site_views is None:
+                site_views = sum(counts.views.values())
+            site_daily.append(
+                {
+                    "date": day,
+                    "views": site_views if views_known else None,
+                    "visitors": counts.site_visitors,
+                }
+            )
+        record = {
+            "schema_version": SCHEMA_VERSION,
+            "source": self.source,
+            "available": True,
+            "reason": None,
+            "measure": self.measure,
+            "period": period.as_dict(),
+            "site_daily": site_daily,
+            "daily": daily,
+            "titles": {path: self.titles[path] for path in sorted(self.titles)},
+        }
+        for name in BREAKDOWNS:
+            record[name] = ranked(breakdowns[name])
+        record["not_found"] = ranked(not_found)
+        record["excluded"] = {key: excluded[key] for key in sorted(excluded) if excluded[key]}
+        record["quality"] = quality or {}
+        if extra:
+            record.update(extra)
+        return record
