@@ -19,7 +19,8 @@ class IsoDate(c.BaseConfigOption):
     """A calendar day, written ``2026-02-16`` (YAML may already have made it a date)."""
 
     def run_validation(self, value):
-        if value is None:
+        # An empty value (an unset workflow input through !ENV) means "no date".
+        if value is None or value == "":
             return None
         if isinstance(value, dt.datetime):
             return value.date()
