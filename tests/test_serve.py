@@ -91,7 +91,7 @@ def builds(log: Path) -> int:
 
 
 def test_one_edit_one_rebuild_and_no_new_request(served, httpserver):
-    assert wait_for(lambda: builds(served.log) == 1, timeout=60), served.log.read_text()
+    assert wait_for(lambda: builds(served.log) == 1, timeout=90), served.log.read_text()
     first_requests = len(httpserver.log)
     assert first_requests > 0
     metrics = json.loads((served.root / "data/engagement-metrics.json").read_text())
@@ -100,7 +100,7 @@ def test_one_edit_one_rebuild_and_no_new_request(served, httpserver):
     # Let the watcher settle, then edit one page once.
     time.sleep(1.5)
     served.write("docs/index.md", "# Home, edited\n")
-    assert wait_for(lambda: builds(served.log) == 2, timeout=30), served.log.read_text()
+    assert wait_for(lambda: builds(served.log) == 2, timeout=90), served.log.read_text()
 
     # Nothing the rebuild wrote may start another one.
     time.sleep(4)
