@@ -21,6 +21,7 @@ from filelock import FileLock
 from . import schemas
 from .period import Period
 
+TEMPORARY = re.compile(r"\.tmp-[0-9a-f]{16}\.json")
 SNAPSHOT = re.compile(r"(\d{4}-\d{2}-\d{2}--\d{4}-\d{2}-\d{2})(?:\.r(\d+))?\.json")
 # The earlier standalone implementation's copies, named by the date of the run.
 LEGACY = re.compile(r"(engagement-metrics|system-engagement-report)-(\d{4}-\d{2}-\d{2})\.json")
@@ -228,11 +229,27 @@ def write_atomic(path: str, text: str) -> bool:
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         if os.path.exists(temporary):
             os.unlink(temporary)
+        if isinstance(error, OSError) and not error.filename:
+            # fsync and write errors name no file: name the one being written.
+            raise OSError(error.errno, error.strerror or str(error), path) from error
         raise
     return True
+
+
+def sweep(folder: str) -> list[str]:
+    """Remove temporary files a killed write left in ``folder``; return their names.
+
+    Call it only under :func:`lock`, when no write can be under way.
+    """
+    if not os.path.isdir(folder):
+        return []
+    left = [name for name in os.listdir(folder) if TEMPORARY.fullmatch(name)]
+    for name in left:
+        os.unlink(os.path.join(folder, name))
+    return left
 
 
 def lock(folder: str) -> FileLock:

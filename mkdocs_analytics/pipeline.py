@@ -22,7 +22,7 @@ from . import aggregate as agg
 from . import history, signals, thresholds
 from .period import Period, isoformat_z, last_complete_day
 from .records import unavailable
-from .sources import access_log
+from .sources import access_log, daily_csv, goatcounter_export
 
 log = get_plugin_logger("analytics")
 
@@ -31,7 +31,15 @@ REPORT = "system-engagement-report.json"
 SIGNALS = "weekly-signals.json"
 SIGNALS_MD = "weekly-signals.md"
 ARTIFACTS = (ENGAGEMENT, REPORT, SIGNALS)
-ALL_SOURCES = ("access_log", "goatcounter", "github")
+ALL_SOURCES = ("access_log", "goatcounter_export", "daily_csv", "goatcounter", "github")
+# Sources read from files in the project; their readers give the latest day they hold, then
+# the record of a period. Label, and the reason when the files hold nothing.
+FILE_SOURCES = {
+    "access_log": ("access logs", "no requests in the logs"),
+    "goatcounter_export": ("GoatCounter export", "no rows in the export"),
+    "daily_csv": ("daily CSV", "no rows in the CSV files"),
+}
+FILE_ERRORS = (access_log.LogError, goatcounter_export.ExportError, daily_csv.DailyCsvError)
 # How many periods the dashboard's history page shows.
 SERIES = 12
 
@@ -48,7 +56,14 @@ class Settings:
     outcome_kpis: str = ""
     access_log_paths: list[str] = field(default_factory=list)
     access_log_bots: list[str] = field(default_factory=list)
+    access_log_format: str = "auto"
+    access_log_pattern: str | None = None
+    goatcounter_export_paths: list[str] = field(default_factory=list)
+    daily_csv_paths: list[str] = field(default_factory=list)
     own_hosts: list[str] = field(default_factory=list)
+    # The path of site_url (``/docs`` for https://example.org/docs/): file sources leave out
+    # requests outside it.
+    site_prefix: str = ""
     # The sources' own option groups (config.GoatCounterConfig, config.GitHubConfig) with the
     # token already taken from the environment when the option was unset.
     goatcounter: Any = None
@@ -96,52 +111,42 @@ class Result:
 def collect(settings: Settings) -> Collection:
     """Ask every source for the period; write the records of those that answered."""
     records: dict[str, dict] = {}
-    reader = None
     period = None
     if settings.period_end is not None:
         period = Period.ending(settings.period_end, settings.period_days)
+    elif _configured(settings.goatcounter, "site") or _configured(settings.github, "units"):
+        period = Period.ending(last_complete_day(), settings.period_days)
 
     # File sources first: without a configured end and without live sources, the period
-    # ends with the latest day in the files.
-    if settings.access_log_paths:
+    # ends with the latest day the files hold.
+    readers = {}
+    for source, (label, _) in FILE_SOURCES.items():
+        reason = unconfigured(settings, source)
+        if reason:
+            records[source] = {"available": False, "reason": reason}
+            continue
         try:
-            record, reader = access_log.collect(
-                settings.access_log_paths,
-                settings.root,
-                period_end=period.end if period else None,
-                period_days=settings.period_days,
-                own_hosts=settings.own_hosts,
-                bots=settings.access_log_bots,
-            )
-        except access_log.LogError as error:
-            log.warning("Couldn't read access logs: %s; the web block stays empty", error)
-            records["access_log"] = {"available": False, "reason": str(error)}
-        else:
-            live = _configured(settings.goatcounter, "site") or _configured(
-                settings.github, "units"
-            )
-            if period is None and record is not None and not live:
-                period = Period(
-                    date.fromisoformat(record["period"]["start"]),
-                    date.fromisoformat(record["period"]["end"]),
-                )
-            if record is None:
-                records["access_log"] = {"available": False, "reason": "no requests in the logs"}
-            else:
-                records["access_log"] = record
-    else:
-        records["access_log"] = {"available": False, "reason": unconfigured(settings, "access_log")}
-
+            readers[source] = _scan(source, settings, period)
+        except FILE_ERRORS as error:
+            log.warning("Couldn't read %s: %s; the source is left out", label, error)
+            records[source] = {"available": False, "reason": str(error)}
     if period is None:
-        period = Period.ending(last_complete_day(), settings.period_days)
-    if reader is not None and records["access_log"].get("period") != period.as_dict():
-        records["access_log"] = reader.record(period)
+        latest = max(filter(None, (reader.latest_day() for reader in readers.values())),
+                     default=None)
+        end = date.fromisoformat(latest) if latest else last_complete_day()
+        period = Period.ending(end, settings.period_days)
+    for source, reader in readers.items():
+        if reader.latest_day() is None:
+            records[source] = {"available": False, "reason": FILE_SOURCES[source][1]}
+        else:
+            records[source] = reader.record(period)
     if records["access_log"].get("available"):
         _report_log_quality(records["access_log"])
 
     records["goatcounter"] = _live("goatcounter", settings, period)
     records["github"] = _live("github", settings, period)
 
+    records = {source: records[source] for source in ALL_SOURCES}
     for source, record in records.items():
         if "schema_version" not in record:
             records[source] = unavailable(source, period, record["reason"])
@@ -150,14 +155,38 @@ def collect(settings: Settings) -> Collection:
     return Collection(period, records)
 
 
+def _scan(source: str, settings: Settings, period: Period | None):
+    """A file source's reader, its files read (for ``period`` when it is known)."""
+    if source == "access_log":
+        return access_log.scan(
+            settings.access_log_paths,
+            settings.root,
+            period=period,
+            period_days=settings.period_days,
+            own_hosts=settings.own_hosts,
+            bots=settings.access_log_bots,
+            fmt=settings.access_log_format,
+            pattern=settings.access_log_pattern,
+            prefix=settings.site_prefix,
+            cache_dir=os.path.join(settings.raw_dir, ".cache", "access_log"),
+        )
+    module = goatcounter_export if source == "goatcounter_export" else daily_csv
+    return module.scan(
+        getattr(settings, f"{source}_paths"),
+        settings.root,
+        own_hosts=settings.own_hosts,
+        prefix=settings.site_prefix,
+    )
+
+
 def _configured(options, key: str) -> bool:
     return options is not None and bool(options[key])
 
 
 def unconfigured(settings: Settings, source: str) -> str | None:
     """Why ``source`` is not set up (``"not configured (no site)"``), or None when it is."""
-    if source == "access_log":
-        return None if settings.access_log_paths else "not configured (no paths)"
+    if source in FILE_SOURCES:
+        return None if getattr(settings, f"{source}_paths") else "not configured (no paths)"
     _, key, missing = LIVE[source]
     return None if _configured(getattr(settings, source), key) else f"not configured ({missing})"
 
@@ -289,6 +318,10 @@ def aggregate(
     set, never one build's metrics beside another's report.
     """
     with history.lock(settings.history_dir):
+        # A build killed between writing a temporary file and renaming it leaves the
+        # temporary behind; no other build can be writing now, so it is safe to remove.
+        for folder in (settings.data_dir, settings.history_dir):
+            history.sweep(folder)
         return _aggregate(settings, period, records, site_pages)
 
 

@@ -93,9 +93,17 @@ class AnalyticsPlugin(BasePlugin[AnalyticsConfig]):
         folder = self.config.dashboard_dir
         with self._timed("aggregate"):
             pages = site_pages(files, config, exclude=folder)
-            result = pipeline.aggregate(
-                self.settings, self.collection.period, self.collection.records, pages
-            )
+            try:
+                result = pipeline.aggregate(
+                    self.settings, self.collection.period, self.collection.records, pages
+                )
+            except OSError as error:
+                # A full disk or a read-only folder: say where, keep what is on disk.
+                where = error.filename or self.config.data_dir
+                raise PluginError(
+                    f"analytics: couldn't write {where}: {error.strerror or error}; "
+                    "the history on disk is unchanged"
+                ) from None
         for name in result.written:
             log.info("wrote data/%s", name)
         for alert in result.report["alerts"]:
