@@ -18,6 +18,8 @@ import xml.etree.ElementTree as ET
 import pygal
 from pygal.style import Style
 
+from .html import INVISIBLE
+
 SVG_NS = "http://www.w3.org/2000/svg"
 ET.register_namespace("", SVG_NS)
 ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
@@ -64,13 +66,14 @@ def line(chart_id: str, title: str, description: str, labels: list[str],
          series: list[tuple[str, list]], **options) -> str:
     """A line chart of one or more series over ``labels`` (dates, periods)."""
     chart = pygal.Line(
-        title=title, x_labels=labels, show_dots=len(labels) <= 31, dots_size=3,
+        title=_visible(title), x_labels=_labels(labels), show_dots=len(labels) <= 31,
+        dots_size=3,
         x_label_rotation=0 if len(labels) <= 8 else 30, show_minor_x_labels=True,
         show_legend=len(series) > 1, fill=False,
         y_labels=_axis([v for _, values in series for v in values]), **{**COMMON, **options},
     )
     for name, values in series:
-        chart.add(name, values)
+        chart.add(_visible(name, 60), values)
     return _clean(chart, chart_id, title, description)
 
 
@@ -79,10 +82,10 @@ def bars(chart_id: str, title: str, description: str, rows: list[tuple[str, int]
     """A horizontal bar chart, one bar per row, largest first as given."""
     settings = {**COMMON, "height": max(160, 70 + 28 * len(rows)), **options}
     chart = pygal.HorizontalBar(
-        title=title, show_legend=False, y_labels=_axis([v for _, v in rows]), **settings
+        title=_visible(title), show_legend=False, y_labels=_axis([v for _, v in rows]), **settings
     )
-    chart.x_labels = [label for label, _ in rows][::-1]
-    chart.add(title, [value for _, value in rows][::-1])
+    chart.x_labels = _labels([label for label, _ in rows][::-1])
+    chart.add(_visible(title), [value for _, value in rows][::-1])
     return _clean(chart, chart_id, title, description)
 
 
@@ -90,11 +93,11 @@ def grouped_bars(chart_id: str, title: str, description: str, labels: list[str],
                  series: list[tuple[str, list]], **options) -> str:
     """Vertical bars: one group per label, one bar per series."""
     chart = pygal.Bar(
-        title=title, x_labels=labels,
+        title=_visible(title), x_labels=_labels(labels),
         y_labels=_axis([v for _, values in series for v in values]), **{**COMMON, **options},
     )
     for name, values in series:
-        chart.add(name, values)
+        chart.add(_visible(name, 60), values)
     return _clean(chart, chart_id, title, description)
 
 
@@ -128,7 +131,7 @@ def sparkline(chart_id: str, title: str, values: list) -> str:
         for points in segments
     )
     title_node = ET.Element("title", {"id": f"{ident}-title"})
-    title_node.text = title
+    title_node.text = _visible(title)
     desc_node = ET.Element("desc", {"id": f"{ident}-desc"})
     desc_node.text = f"Oldest to newest period: {numbers}"
     return (
@@ -152,9 +155,9 @@ def _clean(chart, chart_id: str, title: str, description: str) -> str:
     for old in root.findall("title") + root.findall(f"{{{SVG_NS}}}title"):
         root.remove(old)
     title_node = ET.Element("title", {"id": f"{ident}-title"})
-    title_node.text = title
+    title_node.text = _visible(title)
     desc_node = ET.Element("desc", {"id": f"{ident}-desc"})
-    desc_node.text = description
+    desc_node.text = _visible(description, 600)
     root.insert(0, desc_node)
     root.insert(0, title_node)
 
@@ -177,6 +180,20 @@ def _axis(values: list) -> list[int]:
                 break
     last = -(-int(top) // step) * step
     return list(range(0, last + 1, step))
+
+
+def _visible(value: str, limit: int = 300) -> str:
+    """Outside text for a chart: shortened, bidi and zero-width controls shown by name.
+
+    pygal escapes markup itself; this keeps a 100 KB path or a right-to-left override in a
+    label from swamping or reordering the chart.
+    """
+    value = INVISIBLE.sub(lambda m: f"[U+{ord(m[0]):04X}]", str(value))
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _labels(labels: list[str]) -> list[str]:
+    return [_visible(label, 60) for label in labels]
 
 
 def _strip(node) -> None:

@@ -11,15 +11,23 @@ from __future__ import annotations
 import html
 import re
 
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _BRACES = str.maketrans({"{": "&#123;", "}": "&#125;"})
 
 
-def text(value) -> str:
-    """Any value as inert HTML text."""
+# Longer outside strings (a 100 KB path from a scanner) are cut for display; data/ keeps them.
+LIMIT = 300
+
+
+def shorten(value: str, limit: int = LIMIT) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def text(value, limit: int = LIMIT) -> str:
+    """Any value as inert HTML text, at most ``limit`` characters of it."""
     if value is None:
         return ""
-    value = _INVISIBLE.sub(lambda m: f"[U+{ord(m[0]):04X}]", str(value))
+    value = INVISIBLE.sub(lambda m: f"[U+{ord(m[0]):04X}]", shorten(str(value), limit))
     return html.escape(value, quote=True).translate(_BRACES)
 
 
