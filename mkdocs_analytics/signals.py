@@ -12,9 +12,7 @@ from __future__ import annotations
 import math
 import os
 
-import yaml
-
-from . import thresholds
+from . import thresholds, yamlfile
 from .records import SCHEMA_VERSION
 
 
@@ -27,16 +25,10 @@ class OutcomeError(ValueError):
 
 def load_outcomes(path: str) -> list[dict]:
     """Read manual outcome KPIs: each needs a positive target; ``current`` may be missing."""
-    if not os.path.exists(path):
-        return []
-    name = os.path.basename(path)
-    try:
-        with open(path, encoding="utf-8") as file:
-            data = yaml.safe_load(file)
-    except (OSError, yaml.YAMLError) as error:
-        raise OutcomeError(f"{name}: cannot be read: {error}") from None
+    data = yamlfile.read(path, OutcomeError)
     if data is None:
         return []
+    name = os.path.basename(path)
     kpis = data.get("kpis") if isinstance(data, dict) else None
     if not isinstance(kpis, dict):
         raise OutcomeError(f"{name}: expected a mapping with a 'kpis' mapping")

@@ -25,7 +25,7 @@ import math
 import operator as op
 import os
 
-import yaml
+from . import yamlfile
 
 OPERATORS = {
     "<": op.lt,
@@ -80,16 +80,10 @@ class ThresholdError(ValueError):
 
 def load(path: str) -> list[dict]:
     """Read and check the rules; a missing file means no rules."""
-    if not os.path.exists(path):
-        return []
-    name = os.path.basename(path)
-    try:
-        with open(path, encoding="utf-8") as file:
-            data = yaml.safe_load(file)
-    except (OSError, yaml.YAMLError) as error:
-        raise ThresholdError(f"{name}: cannot be read: {error}") from None
+    data = yamlfile.read(path, ThresholdError)
     if data is None:
         return []
+    name = os.path.basename(path)
     # A file without a 'rules' key is no empty rule set: the earlier implementation's format
     # (each rule keyed by its name at the top level) would otherwise load as no rules at all
     # and never raise an alert.
