@@ -15,7 +15,9 @@ from .history import History
 from .period import Period
 from .records import BREAKDOWNS, SCHEMA_VERSION
 
-WEB_SOURCES = ("access_log", "goatcounter")
+# In order of preference: the first available one is the base, and those with its measure are
+# added to it (page views: logs and warehouse counts; visitors: GoatCounter and its export).
+WEB_SOURCES = ("access_log", "daily_csv", "goatcounter", "goatcounter_export")
 
 # How many periods a page's sparkline and the rolling average look back.
 SPARKLINE_PERIODS = 12

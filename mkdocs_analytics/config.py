@@ -66,8 +66,17 @@ class SiteFolder(c.Type):
 class AccessLogConfig(base.Config):
     # Log files or globs (``logs/access.log*``); plain or gzip-compressed.
     paths = c.ListOfItems(c.Type(str), default=[])
-    # Line format; ``auto`` tells combined from common by the first good lines.
-    format = c.Choice(("auto", "combined", "common"), default="auto")
+    # Line format; ``auto`` detects it, per file, from the first lines (and says so in the
+    # log and in the record's quality block). ``pattern`` reads lines with the option below.
+    format = c.Choice(
+        ("auto", "combined", "common", "combined-vhost", "common-vhost", "nginx", "caddy",
+         "bunny", "bunny-extended", "pattern"),
+        default="auto",
+    )
+    # A line pattern in Apache LogFormat style (``%h %l %u %t "%r" %>s %b``) or with nginx
+    # variables (``$remote_addr - [$time_local] "$request" $status``), read with format
+    # ``pattern``, or ``auto`` (a pattern given is then used as is).
+    pattern = c.Optional(c.Type(str))
     # Other names of this site (besides site_url's host): referrers from them are internal.
     hosts = c.ListOfItems(c.Type(str), default=[])
     # Logs are read only from inside the project folder unless this is true: their paths and
@@ -75,6 +84,16 @@ class AccessLogConfig(base.Config):
     outside_project = c.Type(bool, default=False)
     # User agents to drop besides the maintained crawler list (substrings, case-insensitive).
     bots = c.ListOfItems(c.Type(str), default=[])
+
+
+class GoatCounterExportConfig(base.Config):
+    # GoatCounter CSV exports (format 1 or 2, plain or .gz), files or globs.
+    paths = c.ListOfItems(c.Type(str), default=[])
+
+
+class DailyCsvConfig(base.Config):
+    # Daily counts from a warehouse: ``date,path,views,visitors[,referrer]`` files or globs.
+    paths = c.ListOfItems(c.Type(str), default=[])
 
 
 class GoatCounterSite(c.Type):
@@ -194,5 +213,7 @@ class AnalyticsConfig(base.Config):
 
     # Sources.
     access_log = c.SubConfig(AccessLogConfig)
+    goatcounter_export = c.SubConfig(GoatCounterExportConfig)
+    daily_csv = c.SubConfig(DailyCsvConfig)
     goatcounter = c.SubConfig(GoatCounterConfig)
     github = c.SubConfig(GitHubConfig)

@@ -17,6 +17,7 @@ from mkdocs.structure.files import get_files
 
 from . import pipeline, signals, thresholds
 from .site import site_pages
+from .sources import log_formats
 
 PLUGIN = "analytics"
 DEFAULT_THRESHOLDS = "config/thresholds.yaml"
@@ -46,6 +47,19 @@ def settings_for(config: MkDocsConfig, options) -> pipeline.Settings:
                 "copy the logs into it, or set access_log.outside_project: true "
                 "(a log's paths and referrers end up on the published dashboard)"
             )
+    for source in ("goatcounter_export", "daily_csv"):
+        for pattern in getattr(options, source).paths:
+            if not _inside_pattern(root, pattern):
+                raise ProjectError(
+                    f"option '{source}.paths': {pattern!r} is outside the project folder; "
+                    "copy the file into it"
+                )
+    log_format = options.access_log.format
+    if log_format == "pattern" or options.access_log.pattern:
+        try:
+            log_formats.get(log_format, options.access_log.pattern)
+        except log_formats.FormatError as error:
+            raise ProjectError(f"option 'access_log.pattern': {error}") from None
     if os.path.commonpath([data_dir, docs_dir]) == docs_dir:
         raise ProjectError(
             f"option 'data_dir' ({options.data_dir}) is inside docs_dir; writing there "
@@ -63,7 +77,8 @@ def settings_for(config: MkDocsConfig, options) -> pipeline.Settings:
     except signals.OutcomeError as error:
         raise ProjectError(f"option 'outcome_kpis': {error}") from None
 
-    site_host = urlsplit(config.site_url or "").hostname
+    site_url = urlsplit(config.site_url or "")
+    site_host = site_url.hostname
     return pipeline.Settings(
         root=root,
         data_dir=data_dir,
@@ -73,7 +88,12 @@ def settings_for(config: MkDocsConfig, options) -> pipeline.Settings:
         outcome_kpis=outcome_file,
         access_log_paths=list(options.access_log.paths),
         access_log_bots=list(options.access_log.bots),
+        access_log_format=log_format,
+        access_log_pattern=options.access_log.pattern,
+        goatcounter_export_paths=list(options.goatcounter_export.paths),
+        daily_csv_paths=list(options.daily_csv.paths),
         own_hosts=[h for h in [site_host, *options.access_log.hosts] if h],
+        site_prefix=site_url.path.rstrip("/"),
         goatcounter=_with_token(options.goatcounter, "GOATCOUNTER_TOKEN"),
         github=_with_token(options.github, "GITHUB_TOKEN"),
         cache_ttl=options.cache_ttl,

@@ -14,8 +14,11 @@ known crawler; everything else is counted by the rule that removed it, first mat
    ``not_found``), ``assets`` (images, styles, scripts, feeds).
 
 Paths drop their query string but for ``utm_campaign`` (a campaign) and ``utm_source`` (the
-referrer when the request has no referrer from another site, as GoatCounter does it); ``/docs``,
-``/docs/`` and ``/docs/index.html`` are one page, named without ``site_url``'s path.
+referrer when the request has no referrer from another site: GoatCounter always prefers it, we
+prefer what the browser said); ``/docs``, ``/docs/`` and ``/docs/index.html`` are one page. An
+absolute-form target (``GET https://docs.example.org/guide/``) of the site's own host is its
+path. With ``site_url: https://example.org/docs/``, requests outside ``/docs/`` are another
+site's (``other_sites``); pages keep their full path, as the site's page list names them.
 
 Privacy: a visitor is the same client address and user agent on the same UTC day. The pair is
 hashed in memory with a random salt made for this run and never written; behind a proxy, the
@@ -741,17 +744,13 @@ class AccessLogReader:
             path = path.split("#", 1)[0] or "/"
             params = dict(parse_qsl(query)) if query and "utm_" in query else {}
             page = (
-                self.site_path(normalize_path(path)),
+                site_path(normalize_path(path), self.prefix),
                 _is_page(path) and not _is_feed_query(text),
                 params.get("utm_campaign", "").strip(),
                 params.get("utm_source", "").strip().lower(),
             )
         self._targets[target] = page
         return page
-
-    def site_path(self, path: str) -> str | None:
-        """A page's path without ``site_url``'s path; None for a path outside the site."""
-        return site_path(path, self.prefix)
 
     def _referrer(self, referrer: bytes) -> str:
         """The referring host, or ``""`` for direct visits and the site's own pages."""
@@ -1025,13 +1024,14 @@ def normalize_path(path: str) -> str:
 
 
 def site_path(path: str, prefix: str) -> str | None:
-    """A normalized path without the site's path ``prefix`` (``/docs``); None outside it."""
-    if not prefix or prefix == "/":
+    """A normalized path when it lies under the site's path ``prefix`` (``/docs`` for
+    ``site_url: https://example.org/docs/``), else None: a request outside the site.
+
+    The page keeps its full path, as the site's own page list (``site.py``) and GoatCounter
+    name it, so that titles and unvisited pages match.
+    """
+    if not prefix or prefix == "/" or path == prefix or path.startswith(prefix + "/"):
         return path
-    if path == prefix:
-        return "/"
-    if path.startswith(prefix + "/"):
-        return path[len(prefix):]
     return None
 
 

@@ -1,0 +1,216 @@
+"""Daily counts from a CSV file: ``date,path,views,visitors[,referrer]``.
+
+For sites whose traffic is counted elsewhere (ClickHouse, BigQuery, DuckDB over CDN logs):
+the warehouse adds up, this source publishes. ``docs/sources/warehouse.md`` has the queries.
+
+- ``date``: the UTC day, ``2024-03-10``; ``path``: the page (query strings and ``index.html``
+  are folded as the access-log source folds them; a path outside ``site_url``'s path is
+  another site's);
+- ``views`` and ``visitors``: whole numbers, for that path on that day;
+- ``referrer`` (optional column): the referring host or URL; rows are then per referrer, and
+  a path's numbers are the sum of its rows (so a visitor who came twice by two referrers
+  counts twice: the warehouse knows better, give it a row without referrer if it matters).
+
+A row with the path ``*`` gives the site's own totals for its day: its ``visitors`` are the
+day's distinct visitors, which the pages' rows cannot give (a visitor of two pages is in both).
+Without such a row, the site's visitors are the sum over pages, an upper bound, and the
+record's quality says so.
+
+A header row is optional; with one, columns are found by name, in any order. Files are plain or
+``.gz``. When several files hold the same date (a weekly export of the last 28 days), the rows
+of the newest file (by modification time) are used for that date and the others' are not.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import gzip
+import io
+import os
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date
+from urllib.parse import urlsplit
+
+from mkdocs.plugins import get_plugin_logger
+
+from ..period import Period
+from .access_log import _bare_host, normalize_path, site_path
+from .tally import Tally
+
+log = get_plugin_logger("analytics")
+
+SOURCE = "daily_csv"
+SAMPLES = 5
+COLUMNS = ("date", "path", "views", "visitors", "referrer")
+SITE = "*"
+
+
+class DailyCsvError(Exception):
+    """A file that cannot be read at all: missing, or not CSV."""
+
+
+def find_files(patterns: Iterable[str], root: str) -> list[str]:
+    found: dict[tuple[int, int], str] = {}
+    for pattern in patterns:
+        full = os.path.join(root, pattern)
+        matches = glob.glob(full) if glob.has_magic(full) else [full]
+        if not matches or not all(os.path.isfile(path) for path in matches):
+            raise DailyCsvError(f"no CSV file at {pattern!r}")
+        for path in sorted(matches):
+            info = os.stat(path)
+            found.setdefault((info.st_dev, info.st_ino), os.path.normpath(path))
+    return sorted(found.values())
+
+
+class DailyCsvReader:
+    def __init__(self, own_hosts: Iterable[str] = (), prefix: str = "") -> None:
+        self.own = {_bare_host(host) for host in own_hosts if host}
+        self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+        self.tally = Tally(SOURCE, measure="page_views")
+        self.files: list[str] = []
+        self.counts: Counter = Counter()
+        self.samples: list[dict] = []
+        self.site_days: set[str] = set()
+        # Which file gave each date (the newest that has it).
+        self.owner: dict[str, str] = {}
+
+    def read_all(self, paths: list[str]) -> None:
+        """Newest file first: a date already given by a newer file is skipped."""
+        order = sorted(paths, key=lambda path: (os.stat(path).st_mtime_ns, path), reverse=True)
+        for path in order:
+            self.read(path)
+        self.files = [os.path.basename(path) for path in sorted(paths)]
+
+    def read(self, path: str) -> None:
+        name = os.path.basename(path)
+        taken = set(self.owner)
+        with _open_text(path) as file:
+            rows = csv.reader(file)
+            columns = None
+            try:
+                for row in rows:
+                    if not row or not any(cell.strip() for cell in row):
+                        continue
+                    if columns is None:
+                        columns, is_header = _columns(row)
+                        if is_header:
+                            continue
+                    self.counts["rows"] += 1
+                    reason = self._row(row, columns, name, taken)
+                    if reason:
+                        self.counts["malformed"] += 1
+                        if len(self.samples) < SAMPLES:
+                            self.samples.append(
+                                {"file": name, "line": rows.line_num, "reason": reason}
+                            )
+            except csv.Error as error:
+                raise DailyCsvError(f"{name} is not a CSV file: {error}") from None
+
+    def _row(self, row: list[str], columns: dict, name: str, taken: set) -> str | None:
+        def cell(column: str) -> str:
+            index = columns.get(column)
+            return row[index].strip() if index is not None and index < len(row) else ""
+
+        try:
+            day = date.fromisoformat(cell("date")).isoformat()
+        except ValueError:
+            return "unreadable date"
+        try:
+            views, visitors = int(cell("views")), int(cell("visitors"))
+        except ValueError:
+            return "views and visitors must be whole numbers"
+        if views < 0 or visitors < 0:
+            return "negative count"
+        if day in taken:
+            self.counts["superseded"] += 1
+            return None
+        self.owner.setdefault(day, name)
+        counts = self.tally.day(day)
+        raw = cell("path")
+        if raw == SITE:
+            counts.site_views = (counts.site_views or 0) + views
+            self.site_days.add(day)
+            counts.site_visitors += visitors
+            return None
+        if not raw:
+            return "no path"
+        path = site_path(normalize_path(raw.split("#", 1)[0].split("?", 1)[0]), self.prefix)
+        if path is None:
+            counts.excluded["other_sites"] += views
+            return None
+        counts.views[path] += views
+        counts.visitors[path] += visitors
+        referrer = self._referrer(cell("referrer"))
+        if referrer:
+            counts.breakdowns["referrers"][referrer] += views
+        return None
+
+    def _referrer(self, value: str) -> str | None:
+        if value in ("", "-", "(direct)", "(none)"):
+            return None
+        try:
+            host = urlsplit(value if "://" in value else "//" + value).hostname
+        except ValueError:
+            host = None
+        if not host:
+            return value
+        host = _bare_host(host)
+        return None if host in self.own else host
+
+    def latest_day(self) -> str | None:
+        return self.tally.latest_day()
+
+    def quality(self, period: Period | None = None) -> dict:
+        days = [day for day in self.tally.days if period is None or period.contains(day)]
+        return {
+            "files": self.files,
+            "rows": self.counts["rows"],
+            "malformed": self.counts["malformed"],
+            "malformed_samples": self.samples,
+            "superseded_rows": self.counts["superseded"],
+            "site_visitors": (
+                "given" if days and all(day in self.site_days for day in days)
+                else "sum of pages" if not any(day in self.site_days for day in days)
+                else "given for some days, the sum of pages for the others"
+            ),
+        }
+
+    def record(self, period: Period) -> dict:
+        for day, counts in self.tally.days.items():
+            if day not in self.site_days:
+                counts.site_visitors = sum(counts.visitors.values())
+        return self.tally.build(period, quality=self.quality(period))
+
+
+def _columns(row: list[str]) -> tuple[dict[str, int], bool]:
+    """Columns by name from a header row, or in the documented order when ``row`` is data."""
+    names = [cell.strip().lower() for cell in row]
+    if "date" in names and "path" in names:
+        return {name: index for index, name in enumerate(names) if name in COLUMNS}, True
+    return {name: index for index, name in enumerate(COLUMNS)}, False
+
+
+def _open_text(path: str):
+    with open(path, "rb") as head:
+        compressed = head.read(2) == b"\x1f\x8b"
+    raw = gzip.open(path, "rb") if compressed else open(path, "rb")
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
+
+
+def scan(patterns: Iterable[str], root: str, *, own_hosts: Iterable[str] = (),
+         prefix: str = "") -> DailyCsvReader:
+    """Read the CSV files; the reader then gives the latest day and a period's record."""
+    reader = DailyCsvReader(own_hosts, prefix)
+    try:
+        reader.read_all(find_files(patterns, root))
+    except (OSError, EOFError, UnicodeError) as error:
+        raise DailyCsvError(f"couldn't read the daily CSV: {error}") from None
+    quality = reader.quality()
+    log.info(
+        "daily CSV: %d rows in %s; %d bad, %d replaced by a newer file",
+        quality["rows"], ", ".join(quality["files"]), quality["malformed"],
+        quality["superseded_rows"],
+    )
+    return reader

@@ -1,0 +1,364 @@
+"""GoatCounter CSV exports (format versions 1 and 2, plain or ``.gz``) as a file source.
+
+An export (Settings, Export, or ``POST /api/v0/export``) lists every pageview GoatCounter kept,
+one row each: path, title, event flag, browser, system, session, bot flag, referrer and its
+scheme, screen size, location, ``FirstVisit`` and the UTC time. Sites collect these rows only
+with "individual pageviews" on, off by default since GoatCounter 2.6: such exports hold the
+header alone, and the record says so.
+
+Counted as GoatCounter counts: a visitor is a row with ``FirstVisit`` (the first view of a
+path in a session), rows of bots are left out, events are kept apart from pages. So the record
+has ``"measure": "visitors"`` and every ``views`` is null, like the API source's, and the two
+merge. Browsers, systems, screen sizes, countries and referrers are counted on those first
+visits, as the dashboard of GoatCounter does:
+
+- browsers and systems by name, without version (``Chrome 86`` → ``Chrome``); version 1
+  exports hold the raw user agent there, which is parsed (and never kept);
+- screen sizes in GoatCounter's groups by width: ``phone`` (up to 384), ``largephone`` (1024),
+  ``tablet`` (1440), ``desktop`` (1920), ``desktophd``, ``unknown``;
+- countries as ISO 3166 codes (``US-TX`` counts for ``US``);
+- referrers as the API source names them: a host for a link (scheme ``h``), GoatCounter's
+  group name (``Google``) or the campaign source (scheme ``c``) as written. The export has no
+  campaign column: the campaign sources (``utm_source``, ``ref``) are listed as ``campaigns``.
+
+Files are read in the order of their first row; a file whose content equals an earlier one's
+is read once. Incremental exports (``start_from_hit_id``) never overlap; two full exports of
+the same site do, and would count twice: give the newest one only.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import gzip
+import hashlib
+import io
+import os
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+from mkdocs.plugins import get_plugin_logger
+from ua_parser import parse_os, parse_user_agent
+
+from ..period import Period
+from ..records import ranked
+from .access_log import _bare_host, normalize_path, site_path
+from .tally import Tally
+
+log = get_plugin_logger("analytics")
+
+SOURCE = "goatcounter_export"
+SAMPLES = 5
+
+# The columns a row must have, by their names in the header (without the version digit).
+NEEDED = ("Path", "Event", "Bot", "FirstVisit", "Date")
+
+
+class ExportError(Exception):
+    """An export that cannot be read at all: missing, or not a GoatCounter CSV export."""
+
+
+def find_files(patterns: Iterable[str], root: str) -> list[str]:
+    found: dict[tuple[int, int], str] = {}
+    for pattern in patterns:
+        full = os.path.join(root, pattern)
+        matches = glob.glob(full) if glob.has_magic(full) else [full]
+        if not matches or not all(os.path.isfile(path) for path in matches):
+            raise ExportError(f"no export file at {pattern!r}")
+        for path in sorted(matches):
+            info = os.stat(path)
+            found.setdefault((info.st_dev, info.st_ino), os.path.normpath(path))
+    return sorted(found.values())
+
+
+def size_group(size: str) -> str:
+    """GoatCounter's screen-size group of a ``width,height,scale`` value."""
+    try:
+        width = int(float(size.split(",", 1)[0]))
+    except ValueError:
+        width = 0
+    if width <= 0:
+        return "unknown"
+    for limit, name in ((384, "phone"), (1024, "largephone"), (1440, "tablet"),
+                        (1920, "desktop")):
+        if width <= limit:
+            return name
+    return "desktophd"
+
+
+def without_version(name: str) -> str:
+    """``Chrome 86`` → ``Chrome``; ``macOS 10.15`` → ``macOS``; an empty name is Unknown."""
+    name = name.strip()
+    head, _, last = name.rpartition(" ")
+    if head and last[:1].isdigit():
+        name = head
+    return name or "Unknown"
+
+
+def _yes(value: str) -> bool:
+    return value.strip().lower() not in ("", "0", "false", "f", "no")
+
+
+class ExportReader:
+    """Rows of one or more exports, counted by UTC day."""
+
+    def __init__(self, own_hosts: Iterable[str] = (), prefix: str = "") -> None:
+        self.own = {_bare_host(host) for host in own_hosts if host}
+        self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+        self.tally = Tally(SOURCE, measure="visitors")
+        self.events: dict[str, Counter] = {}
+        self.titles_seen: dict[str, str] = {}
+        self.files: list[str] = []
+        self.versions: list[int] = []
+        self.counts: Counter = Counter()
+        self.samples: list[dict] = []
+        self.duplicate_files: list[str] = []
+        self._agents: dict[str, tuple[str, str]] = {}
+
+    def read_all(self, paths: list[str]) -> None:
+        """Read each file once, oldest first; a copy of a file read already is left out."""
+        digests = set()
+        for _, name, path in sorted(
+            (_first_date(path) or "", os.path.basename(path), path) for path in paths
+        ):
+            part = ExportReader(self.own, self.prefix)
+            digest = part.read(path)
+            if digest in digests:
+                self.duplicate_files.append(name)
+                continue
+            digests.add(digest)
+            self._merge(part)
+        self.tally.titles = dict(self.titles_seen)
+
+    def _merge(self, part: ExportReader) -> None:
+        for day, counts in part.tally.days.items():
+            mine = self.tally.day(day)
+            mine.visitors.update(counts.visitors)
+            mine.site_visitors += counts.site_visitors
+            for name, counter in counts.breakdowns.items():
+                mine.breakdowns[name].update(counter)
+            mine.excluded.update(counts.excluded)
+        for day, events in part.events.items():
+            self.events.setdefault(day, Counter()).update(events)
+        self.titles_seen.update(part.titles_seen)
+        self.files += part.files
+        self.versions += part.versions
+        self.counts.update(part.counts)
+        self.samples = (self.samples + part.samples)[:SAMPLES]
+
+    def read(self, path: str) -> str:
+        """Count one file; return the hash of its content."""
+        name = os.path.basename(path)
+        self.files.append(name)
+        digest = hashlib.blake2b(digest_size=16)
+        with _open_text(path) as file:
+            rows = csv.reader(_hashed(file, digest))
+            try:
+                header = next(rows)
+            except StopIteration:
+                self._bad(name, 1, "empty file")
+                return digest.hexdigest()
+            except csv.Error as error:
+                raise ExportError(f"{name} is not a CSV file: {error}") from None
+            columns = _columns(name, header)
+            self.versions.append(int(header[0][0]))
+            width = len(header)
+            try:
+                for row in rows:
+                    self.counts["rows"] += 1
+                    if len(row) != width:
+                        self._bad(name, rows.line_num, f"{len(row)} fields, not {width}")
+                        continue
+                    reason = self._row({key: row[index] for key, index in columns.items()})
+                    if reason:
+                        self._bad(name, rows.line_num, reason)
+            except csv.Error as error:
+                self._bad(name, rows.line_num, f"not CSV: {error}")
+        return digest.hexdigest()
+
+    def _bad(self, name: str, line: int, reason: str) -> None:
+        self.counts["malformed"] += 1
+        if len(self.samples) < SAMPLES:
+            self.samples.append({"file": name, "line": line, "reason": reason})
+
+    def _row(self, row: dict) -> str | None:
+        """Count one row; the reason it is bad, or None."""
+        try:
+            when = datetime.fromisoformat(row["Date"].strip().replace("Z", "+00:00"))
+        except ValueError:
+            return "unreadable date"
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        day = when.astimezone(timezone.utc).date().isoformat()
+        counts = self.tally.day(day)
+        if _yes(row["Bot"]):
+            counts.excluded["bots"] += 1
+            self.counts["bots"] += 1
+            return None
+        first = _yes(row["FirstVisit"])
+        raw_path = row["Path"].strip()
+        if not raw_path:
+            return "no path"
+        if _yes(row["Event"]):
+            self.counts["events"] += 1
+            if first:
+                counts.excluded["events"] += 1
+                self.events.setdefault(day, Counter())[raw_path] += 1
+            return None
+        path = site_path(normalize_path(raw_path.split("#", 1)[0].split("?", 1)[0]),
+                         self.prefix)
+        if path is None:
+            counts.excluded["other_sites"] += 1
+            self.counts["other_sites"] += 1
+            return None
+        self.counts["pageviews"] += 1
+        title = row.get("Title", "").strip()
+        if title:
+            self.titles_seen[path] = title
+        if not first:
+            return None
+        self.counts["visitors"] += 1
+        counts.visitors[path] += 1
+        counts.site_visitors += 1
+        browser, system = self._browser_system(row)
+        breakdowns = counts.breakdowns
+        breakdowns["browsers"][browser] += 1
+        breakdowns["systems"][system] += 1
+        breakdowns["screen_sizes"][size_group(row.get("Screen size", ""))] += 1
+        country = row.get("Location", "").strip().split("-", 1)[0].upper()
+        breakdowns["countries"][country or "Unknown"] += 1
+        referrer, campaign = self._referrer(row.get("Referrer", ""),
+                                            row.get("Referrer scheme", ""))
+        if referrer:
+            breakdowns["referrers"][referrer] += 1
+        else:
+            self.counts["direct"] += 1
+        if campaign:
+            breakdowns["campaigns"][campaign] += 1
+        return None
+
+    def _browser_system(self, row: dict) -> tuple[str, str]:
+        if "System" in row:
+            return without_version(row.get("Browser", "")), without_version(row["System"])
+        # Version 1: the browser column holds the user agent.
+        agent = row.get("Browser", "")
+        known = self._agents.get(agent)
+        if known is None:
+            browser, system = parse_user_agent(agent), parse_os(agent)
+            known = (browser.family if browser else "Unknown",
+                     system.family if system else "Unknown")
+            self._agents[agent] = known
+        return known
+
+    def _referrer(self, name: str, scheme: str) -> tuple[str | None, str | None]:
+        """The referrer's name and, for a campaign source, the campaign."""
+        name = name.strip()
+        if not name:
+            return None, None
+        scheme = scheme.strip()
+        if scheme == "c":
+            return name, name
+        if scheme == "h" or (not scheme and "." in name and " " not in name):
+            try:
+                host = urlsplit(name if "://" in name else "//" + name).hostname
+            except ValueError:
+                host = None
+            host = _bare_host(host) if host else None
+            return (None if host in self.own else host), None
+        return name, None
+
+    # Results ---------------------------------------------------------------------------
+
+    def latest_day(self) -> str | None:
+        return self.tally.latest_day()
+
+    def quality(self) -> dict:
+        counts = self.counts
+        return {
+            "files": self.files,
+            "format_versions": sorted(set(self.versions)),
+            "rows": counts["rows"],
+            "malformed": counts["malformed"],
+            "malformed_samples": self.samples,
+            "duplicate_files": self.duplicate_files,
+            "bots": counts["bots"],
+            "events": counts["events"],
+            "other_sites": counts["other_sites"],
+            "pageviews": counts["pageviews"],
+            "visitors": counts["visitors"],
+            "direct_visits": counts["direct"],
+            "note": None if counts["rows"] else (
+                "the export has no rows: GoatCounter keeps them only with 'individual "
+                "pageviews' on (Settings), off by default since version 2.6"
+            ),
+        }
+
+    def record(self, period: Period) -> dict:
+        events: Counter = Counter()
+        for day in period.dates():
+            events.update(self.events.get(day, {}))
+        return self.tally.build(period, quality=self.quality(), extra={"events": ranked(events)})
+
+
+def _columns(name: str, header: list[str]) -> dict[str, int]:
+    """Column positions by name, from a header whose first cell starts with the version."""
+    first = header[0] if header else ""
+    if first[:1] not in ("1", "2") or first[1:] != "Path":
+        raise ExportError(
+            f"{name} is not a GoatCounter CSV export (its header starts with {first[:20]!r}, "
+            "not '1Path' or '2Path')"
+        )
+    columns = {cell.strip(): index for index, cell in enumerate(header)}
+    columns["Path"] = 0
+    columns.pop(first, None)
+    missing = [column for column in NEEDED if column not in columns]
+    if missing:
+        raise ExportError(f"{name} lacks the columns {', '.join(missing)}")
+    return columns
+
+
+def _open_text(path: str):
+    with open(path, "rb") as head:
+        compressed = head.read(2) == b"\x1f\x8b"
+    raw = gzip.open(path, "rb") if compressed else open(path, "rb")
+    return io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
+
+
+def _hashed(lines, digest):
+    for line in lines:
+        digest.update(line.encode("utf-8", "replace"))
+        yield line
+
+
+def _first_date(path: str) -> str | None:
+    """The date of the first row, which orders the files (Date is the last column)."""
+    try:
+        with _open_text(path) as file:
+            file.readline()
+            row = file.readline()
+    except (OSError, EOFError) as error:
+        raise ExportError(f"couldn't read {os.path.basename(path)}: {error}") from None
+    return row.rsplit(",", 1)[-1].strip() or None
+
+
+def scan(patterns: Iterable[str], root: str, *, own_hosts: Iterable[str] = (),
+         prefix: str = "") -> ExportReader:
+    """Read the export files; the reader then gives the latest day and a period's record."""
+    reader = ExportReader(own_hosts, prefix)
+    try:
+        reader.read_all(find_files(patterns, root))
+    except (OSError, EOFError) as error:
+        raise ExportError(f"couldn't read the export: {error}") from None
+    quality = reader.quality()
+    log.info(
+        "GoatCounter export: %d rows in %s (format %s): %d first visits of pages, %d events, "
+        "%d bot rows left out",
+        quality["rows"], ", ".join(quality["files"]),
+        "/".join(map(str, quality["format_versions"])) or "?",
+        quality["visitors"], quality["events"], quality["bots"],
+    )
+    if quality["note"]:
+        log.info("GoatCounter export: %s", quality["note"])
+    return reader
