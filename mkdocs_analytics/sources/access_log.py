@@ -96,6 +96,15 @@ STATUS = {
     for code in range(1000)
 }
 
+# Addresses of the proxies' own networks, skipped in forwarded-for lists: private, shared
+# (carrier-grade NAT), loopback, link-local, unique-local.
+_INTERNAL = {
+    4: [ipaddress.ip_network(net) for net in (
+        "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8",
+        "169.254.0.0/16", "0.0.0.0/8")],
+    6: [ipaddress.ip_network(net) for net in ("fc00::/7", "fe80::/10", "::1/128", "::/128")],
+}
+
 UNKNOWN_AGENT = ("Unknown", "Unknown", False)
 BOT = ("Other", "Other", True)
 
@@ -415,6 +424,8 @@ class AccessLogReader:
             if item.first in twins:
                 item.digest = hashlib.blake2b(digest_size=16)
             self._read(item, previous if isinstance(previous, FileRead) else None, following)
+            if isinstance(previous, FileRead):
+                previous.tail = Counter()
             if item.digest is not None:
                 digest = item.digest.hexdigest()
                 if digest in digests:
@@ -757,7 +768,8 @@ class AccessLogReader:
         source = ""
         if referrer not in (b"", b"-"):
             try:
-                host = urlsplit(referrer.decode("utf-8", "replace")).hostname
+                text = _quote_invalid(referrer.decode("utf-8", "surrogateescape"))
+                host = urlsplit(text).hostname
             except ValueError:
                 host = None
             if host:
@@ -781,7 +793,7 @@ class AccessLogReader:
                 address = ipaddress.ip_address(part.decode("ascii"))
             except (ValueError, UnicodeDecodeError):
                 continue
-            if address.is_global:
+            if not any(address in network for network in _INTERNAL[address.version]):
                 chosen = part
                 break
         self._clients[key] = chosen
@@ -808,7 +820,7 @@ class AccessLogReader:
             else:
                 mine.merge(acc)
         self._prune()
-        read.days, read.hours, read.others, read.tail = {}, {}, {}, Counter()
+        read.days, read.hours, read.others = {}, {}, {}
 
     def _prune(self) -> None:
         for day in [day for day in self.window if not self._wanted(day)]:

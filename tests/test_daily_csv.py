@@ -1,0 +1,140 @@
+"""Daily counts from a warehouse's CSV, with every number worked out by hand."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from datetime import date
+
+import pytest
+
+from mkdocs_analytics import schemas
+from mkdocs_analytics.period import Period
+from mkdocs_analytics.sources.daily_csv import DailyCsvError, scan
+
+TWO_DAYS = Period(date(2024, 3, 10), date(2024, 3, 11))
+
+WAREHOUSE = """date,path,views,visitors,referrer
+2024-03-10,/guide/,10,6,https://www.google.com/search
+2024-03-10,/guide/,5,4,
+2024-03-10,/,7,5,news.ycombinator.com
+2024-03-10,*,22,12,
+2024-03-11,/guide/index.html,3,3,docs.example.org
+2024-03-11,/about?utm_source=x,2,2,-
+2024-03-11,/x,abc,1,
+2024-13-01,/,1,1,
+"""
+
+
+def test_rows_become_a_page_views_record(tmp_path):
+    # The 10th: /guide by two referrer rows (15 views, 6 + 4 visitors), / (7, 5), and the
+    # site's own totals (22 views, 12 visitors: fewer than 6 + 4 + 5, people read both).
+    # The 11th: /guide (index.html folded; the site's own host is no referrer) and /about
+    # (query dropped); no site row, so the site's visitors are the pages' sum. Rows 7 and 8
+    # are bad.
+    (tmp_path / "daily.csv").write_text(WAREHOUSE)
+    record = scan(["daily.csv"], str(tmp_path), own_hosts=["docs.example.org"]).record(TWO_DAYS)
+    assert record["source"] == "daily_csv"
+    assert record["measure"] == "page_views"
+    assert record["site_daily"] == [
+        {"date": "2024-03-10", "views": 22, "visitors": 12},
+        {"date": "2024-03-11", "views": 5, "visitors": 5},
+    ]
+    assert record["daily"] == [
+        {"date": "2024-03-10", "path": "/", "views": 7, "visitors": 5},
+        {"date": "2024-03-10", "path": "/guide", "views": 15, "visitors": 10},
+        {"date": "2024-03-11", "path": "/about", "views": 2, "visitors": 2},
+        {"date": "2024-03-11", "path": "/guide", "views": 3, "visitors": 3},
+    ]
+    assert record["referrers"] == [
+        {"name": "google.com", "count": 10}, {"name": "news.ycombinator.com", "count": 7},
+    ]
+    assert record["quality"] == {
+        "files": ["daily.csv"],
+        "rows": 8,
+        "malformed": 2,
+        "malformed_samples": [
+            {"file": "daily.csv", "line": 8, "reason": "views and visitors must be whole numbers"},
+            {"file": "daily.csv", "line": 9, "reason": "unreadable date"},
+        ],
+        "superseded_rows": 0,
+        "site_visitors": "given for some days, the sum of pages for the others",
+    }
+    assert schemas.errors("raw-record", record) == []
+
+
+def test_no_header_columns_in_any_order_and_gzip(tmp_path):
+    (tmp_path / "plain.csv").write_text("2024-03-10,/a/,3,2\n2024-03-11,/b/,1,1\n")
+    (tmp_path / "named.csv.gz").write_bytes(gzip.compress(
+        b"visitors,views,path,date\n2,3,/a/,2024-03-10\n1,1,/b/,2024-03-11\n"
+    ))
+    first = scan(["plain.csv"], str(tmp_path)).record(TWO_DAYS)
+    second = scan(["named.csv.gz"], str(tmp_path)).record(TWO_DAYS)
+    assert first["daily"] == second["daily"] == [
+        {"date": "2024-03-10", "path": "/a", "views": 3, "visitors": 2},
+        {"date": "2024-03-11", "path": "/b", "views": 1, "visitors": 1},
+    ]
+    assert first["quality"]["site_visitors"] == "sum of pages"
+
+
+def test_the_newest_file_gives_a_date(tmp_path):
+    # A weekly export of the last days overlaps the one before: the 10th is in both, and the
+    # newer file's numbers replace the older ones'.
+    (tmp_path / "week1.csv").write_text("2024-03-09,/,4,4\n2024-03-10,/,1,1\n")
+    (tmp_path / "week2.csv").write_text("2024-03-10,/,6,5\n2024-03-11,/,2,2\n")
+    os.utime(tmp_path / "week1.csv", (1_700_000_000, 1_700_000_000))
+    os.utime(tmp_path / "week2.csv", (1_700_100_000, 1_700_100_000))
+    reader = scan(["week*.csv"], str(tmp_path))
+    assert reader.latest_day() == "2024-03-11"
+    record = reader.record(Period(date(2024, 3, 9), date(2024, 3, 11)))
+    assert [(d["date"], d["views"]) for d in record["site_daily"]] == [
+        ("2024-03-09", 4), ("2024-03-10", 6), ("2024-03-11", 2),
+    ]
+    assert record["quality"]["superseded_rows"] == 1
+
+
+def test_paths_outside_the_site_and_missing_files(tmp_path):
+    (tmp_path / "d.csv").write_text("2024-03-10,/docs/a/,3,2\n2024-03-10,/shop/,9,9\n")
+    record = scan(["d.csv"], str(tmp_path), prefix="/docs").record(TWO_DAYS)
+    assert [d["path"] for d in record["daily"]] == ["/docs/a"]
+    assert record["excluded"] == {"other_sites": 9}
+    with pytest.raises(DailyCsvError, match="no CSV file"):
+        scan(["nothing*.csv"], str(tmp_path))
+
+
+def test_a_build_adds_warehouse_counts_to_the_logs(site):
+    # Both sources count page views, so they are added up: the log's one view of /guide on
+    # the 11th and the warehouse's 5 views of /guide and 2 of / on the 10th.
+    site.write(
+        "mkdocs.yml",
+        """
+        site_name: Warehouse
+        site_url: https://docs.example.org/
+        theme: mkdocs
+        plugins:
+          - analytics:
+              min_count: 1
+              period_days: 2
+              access_log:
+                paths: [logs/access.log]
+              daily_csv:
+                paths: [counts/*.csv]
+        """,
+    )
+    site.write("docs/index.md", "# Home\n")
+    site.write("docs/guide.md", "# Guide\n")
+    site.write(
+        "logs/access.log",
+        '192.0.2.1 - - [11/Mar/2024:09:00:00 +0000] "GET /guide/ HTTP/1.1" 200 10 "-" '
+        '"Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"\n',
+    )
+    site.write("counts/march.csv", "date,path,views,visitors\n2024-03-10,/guide/,5,3\n"
+                                   "2024-03-10,/,2,2\n")
+    site.build()
+    metrics = site.json("data/engagement-metrics.json")
+    assert metrics["period"] == {"start": "2024-03-10", "end": "2024-03-11", "days": 2}
+    assert metrics["site_totals"]["page_views"] == 8
+    assert [(p["path"], p["views"], p["unique_visitors"]) for p in metrics["pages"]] == [
+        ("/guide", 6, 4), ("/", 2, 2),
+    ]
+    assert site.json("data/raw/daily_csv/2024-03-10--2024-03-11.json")["available"] is True
