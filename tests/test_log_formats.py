@@ -550,3 +550,32 @@ def test_a_period_end_reads_only_what_it_needs_from_the_cache(tmp_path):
     assert reader.reread_days == 0 and reader.reads == []
     assert record["site_daily"] == ROTATED_SITE[:1]
     assert record["quality"]["lines_read"] == 10
+
+
+def test_a_long_file_lets_go_of_the_visitors_of_days_it_no_longer_needs(tmp_path):
+    # Thirty days in one file, the same two visitors each day and a third on the last day.
+    # Only the last days are kept with visitor keys; the others are settled as counts, exact
+    # still, as the cache shows.
+    lines = []
+    for day in range(1, 31):
+        for client in (A, B):
+            lines.append(entry(client, f"{day:02d}/Apr/2024:12:00:00", "GET /a/ HTTP/1.1"))
+    lines.append(entry(C, "30/Apr/2024:13:00:00", "GET /a/ HTTP/1.1"))
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "april.log").write_text("".join(lines))
+    cache = tmp_path / "cache"
+    record, reader = collect(["april.log"], str(tmp_path / "logs"), period_days=2,
+                             cache_dir=str(cache))
+    assert record["site_daily"] == [
+        {"date": "2024-04-29", "views": 2, "visitors": 2},
+        {"date": "2024-04-30", "views": 3, "visitors": 3},
+    ]
+    assert sorted(reader.window) == ["2024-04-29", "2024-04-30"]
+    days = json.loads(next(cache.glob("*.json")).read_text())["days"]
+    assert len(days) == 30
+    assert all(days[f"2024-04-{n:02d}"]["site_visitors"] == 2 for n in range(1, 30))
+    assert days["2024-04-30"]["site_visitors"] == 3
+    # A later run for settled days takes their counts from the cache: the same numbers.
+    again, _ = collect(["april.log"], str(tmp_path / "logs"), period_end=date(2024, 4, 10),
+                       period_days=3, cache_dir=str(cache))
+    assert [d["visitors"] for d in again["site_daily"]] == [2, 2, 2]

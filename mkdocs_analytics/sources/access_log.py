@@ -36,6 +36,7 @@ Unchanged files are not read again: see ``log_cache.py``.
 
 from __future__ import annotations
 
+import gc
 import glob
 import gzip
 import hashlib
@@ -309,6 +310,11 @@ class FileRead:
         # Set for a partial re-read: only this day is kept.
         self.only: str | None = None
         self.scratch = DayAcc()
+        # Days already settled into plain counts (see AccessLogReader._settle), and the
+        # latest day of the file so far.
+        self.final: dict[str, dict] = {}
+        self.latest_day: str | None = None
+        self.chunk = (0, 0)
         # Filled when the file is done and its visitor keys are let go.
         self.day_names: set[str] = set()
         self.summary: dict = {}
@@ -390,7 +396,21 @@ class AccessLogReader:
     # Reading ---------------------------------------------------------------------------
 
     def read_all(self, paths: list[str]) -> None:
-        """Read every file once, in time order; unchanged ones come from the cache."""
+        """Read every file once, in time order; unchanged ones come from the cache.
+
+        The cyclic garbage collector pauses meanwhile: the counts hold no cycles, and it
+        would otherwise scan the requests made by the million (reference counting still
+        frees each batch).
+        """
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._read_all(paths)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _read_all(self, paths: list[str]) -> None:
         plan = []
         for path in paths:
             entry = self.cache.get(path) if self.cache else None
@@ -508,6 +528,7 @@ class AccessLogReader:
                 if following is not None and not read.tail_full:
                     self._remember(read, requests, following)
                 read.parsed += len(requests)
+                read.chunk = (offset, offset + len(chunk))
                 if self._count(read, requests):
                     self._unreadable(read, requests, numbers, number)
                 self._track(read, offset, offset + len(chunk), requests)
@@ -608,12 +629,40 @@ class AccessLogReader:
             acc = read.days.get(day)
             if acc is None:
                 acc = read.days[day] = DayAcc()
+                if read.latest_day is None or day > read.latest_day:
+                    read.latest_day = day
+                    self._settle(read)
         if whole and read.zone in (None, zone):
             read.zone = zone
             read.hours[hour] = acc
         else:
             read.others[key] = acc
         return acc
+
+    def _settle(self, read: FileRead) -> None:
+        """Turn the days the period does not need, two days behind the file's latest, into
+        plain counts: their visitor keys are let go, so that a file of a year costs the
+        memory of a few days. A request that comes later still for such a day (lines are in
+        time order, give or take the seconds a request lasts) is counted in a new part, whose
+        visitors are added to the settled ones'."""
+        cutoff = (date.fromisoformat(read.latest_day) - timedelta(days=2)).isoformat()
+        for day in [day for day in read.days if day < cutoff]:
+            if self._wanted(day, read.latest_day):
+                continue
+            acc = read.days.pop(day)
+            if acc.total() != acc.seen:
+                # Requests of this day in the chunk being counted: it belongs to the span.
+                acc.start = read.chunk[0] if acc.start is None else acc.start
+                acc.end = read.chunk[1]
+            if self.cache:
+                counts = acc.counts()
+            else:
+                # Without a cache only the file's totals by rule are needed of this day.
+                counts = {"span": [0, 0], "excluded": acc.excluded(), "kept": acc.kept}
+            read.final[day] = _plus(read.final[day], counts) if day in read.final else counts
+            for cache in (read.hours, read.others):
+                for key in [key for key, value in cache.items() if value is acc]:
+                    del cache[key]
 
     def _count(self, read: FileRead, requests) -> bool:
         """Count a batch of requests: the hot loop. True when a time was unreadable.
@@ -805,14 +854,17 @@ class AccessLogReader:
         """Add a file just read: its wanted days to the window, all its days to the cache;
         then let its visitor keys go."""
         self.reads.append(read)
-        read.summary = _summary(read)
-        read.day_names = set(read.days)
-        for day in read.days:
+        days = dict(read.final)
+        for day, acc in read.days.items():
+            days[day] = _plus(days[day], acc.counts()) if day in days else acc.counts()
+        read.summary = _summary(read, days)
+        read.day_names = set(days)
+        for day in days:
             if self.latest is None or day > self.latest:
                 self.latest = day
         if self.cache and not read.overlapping:
-            days = {day: acc.counts() for day, acc in read.days.items()}
             self.cache.put(read.path, read, read.summary, days)
+        read.final = {}
         for day, acc in read.days.items():
             mine = self.window.get(day)
             if mine is None:
@@ -826,12 +878,15 @@ class AccessLogReader:
         for day in [day for day in self.window if not self._wanted(day)]:
             del self.window[day]
 
-    def _wanted(self, day: str) -> bool:
+    def _wanted(self, day: str, latest: str | None = None) -> bool:
+        """Whether the period may hold ``day``: the given period, or the last
+        ``period_days`` up to the latest day seen (which only ever moves on)."""
         if self.period is not None:
             return self.period.contains(day)
-        if self.latest is None:
+        latest = max(filter(None, (self.latest, latest)), default=None)
+        if latest is None:
             return True
-        floor = date.fromisoformat(self.latest) - timedelta(days=self.period_days - 1)
+        floor = date.fromisoformat(latest) - timedelta(days=self.period_days - 1)
         return day >= floor.isoformat()
 
     def _apply(self, entry: log_cache.Entry) -> None:
@@ -929,14 +984,28 @@ class AccessLogReader:
         return tally.build(period, quality=self.quality())
 
 
-def _summary(read: FileRead) -> dict:
+def _plus(one: dict, other: dict) -> dict:
+    """Two parts of a day's plain counts added up (visitors too: see ``_settle``)."""
+    total = {"span": [min(one["span"][0], other["span"][0]),
+                      max(one["span"][1], other["span"][1])]}
+    for key, value in one.items():
+        if key == "span":
+            continue
+        if isinstance(value, dict):
+            total[key] = dict(value)
+            _add(total[key], other.get(key, {}))
+        else:
+            total[key] = value + other.get(key, 0)
+    return total
+
+
+def _summary(read: FileRead, days: dict) -> dict:
     """A file's quality counts (what the cache keeps of it besides its days)."""
     removed = Counter()
     kept = 0
-    for acc in read.days.values():
-        for rule in RULES:
-            removed[rule] += getattr(acc, rule)
-        kept += acc.kept
+    for counts in days.values():
+        removed.update(counts["excluded"])
+        kept += counts["kept"]
     return {
         "format": read.format,
         "format_detected": read.detected,
