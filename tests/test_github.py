@@ -64,7 +64,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "github"
 PERIOD = Period(date(2024, 3, 10), date(2024, 3, 16))
 UNITS = {"Zeta": ["acme-docs"], "Alpha": ["acme-labs", "acme-ops/site-old"]}
 NOW = 1710600000.0  # 2024-03-16 14:40 UTC: the fake clock
-TOKEN = "ghp_TESTtoken0123456789abcdefSECRET"
+TOKEN = "test-github-token-0123456789-SECRET"
 
 
 def row(name, commits, opened, merged, releases, stars, archived=False):
