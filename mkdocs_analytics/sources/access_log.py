@@ -68,6 +68,8 @@ SAMPLES = 5
 
 # Bytes read at a time; lines are never split between chunks.
 CHUNK = 1 << 20
+# Bytes read from the start of a file to tell its format and first time.
+PEEK = 64 * 1024
 
 # Caches of parsed fields are emptied when they grow past this many entries, so that a log
 # full of unique query strings or referrer URLs cannot fill the memory.
@@ -421,6 +423,7 @@ class AccessLogReader:
         starts = Counter(item.first for item in plan if item.first is not None)
         twins = {first for first, n in starts.items() if n > 1}
         digests: set[str] = set()
+        copies: set[str] = set()
         previous = None
         for index, item in enumerate(plan):
             following = plan[index + 1].first if index + 1 < len(plan) else None
@@ -434,6 +437,7 @@ class AccessLogReader:
                 if alone:
                     if item.digest is not None and item.digest in digests:
                         self.duplicate_files.append(item.name)
+                        copies.add(item.path)
                         continue
                     if item.digest is not None:
                         digests.add(item.digest)
@@ -450,6 +454,7 @@ class AccessLogReader:
                 digest = item.digest.hexdigest()
                 if digest in digests:
                     self.duplicate_files.append(item.name)
+                    copies.add(item.path)
                     continue
                 digests.add(digest)
             self._keep(item)
@@ -461,21 +466,28 @@ class AccessLogReader:
         self._prune()
         for entry in self.deferred:
             self._apply(entry)
-        self.files = [item.name for item in plan if item.name not in self.duplicate_files]
+        self.files = [item.name for item in plan if item.path not in copies]
         if self.cache:
             self.cache.finish()
 
     def _open(self, path: str) -> FileRead:
-        """A file ready to read: its format (detected from its first lines) and first time."""
-        head: list[bytes] = []
+        """A file ready to read: its format (detected from its first lines) and first time.
+
+        Only the first 64 KiB are read here; the file is read once, afterwards, in full.
+        """
         try:
-            for _, chunk in chunks(path):
-                head = chunk.split(b"\n", log_formats.DETECT_LINES * 4)[:-1] or [chunk]
-                break
-        except Damaged:
-            pass
+            with open(path, "rb") as file:
+                start = file.read(PEEK)
+            if start[:2] == b"\x1f\x8b":
+                with gzip.open(path, "rb") as file:
+                    # What comes before a damage still tells the format.
+                    read, parts = _careful(file.read1, []), []
+                    while sum(map(len, parts)) < PEEK and (part := read(PEEK)):
+                        parts.append(part)
+                    start = b"".join(parts)
         except OSError as error:
             raise LogError(f"couldn't read {os.path.basename(path)}: {error}") from None
+        head = start.split(b"\n", log_formats.DETECT_LINES * 4)[:-1] or [start]
         detected = self.fmt == "auto" and not self.pattern
         if detected:
             name, _ = log_formats.detect(head)
@@ -1046,14 +1058,14 @@ def scan(
     )
     reader.read_all(find_files(patterns, root))
     quality = reader.quality()
+    unchanged = len(reader.deferred)
     log.info(
-        "access log: %s format %s in %s; %d files%s",
+        "access log: %s format %s in %s%s",
         "detected" if quality["format_detected"] else "configured",
         quality["format"],
         ", ".join(quality["files"]) or "no file",
-        len(quality["files"]),
-        f" ({len(reader.deferred)} unchanged since the last run, {reader.reread_days} of "
-        "their days read again)" if reader.deferred else "",
+        f" ({unchanged} unchanged since the last run, counted from the cache; "
+        f"{reader.reread_days} of their days read again)" if unchanged else "",
     )
     return reader
 
