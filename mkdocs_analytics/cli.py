@@ -210,16 +210,18 @@ def _check_artifact(settings, name: str, schema: str) -> int:
 
 def _source_lines(settings) -> list[str]:
     lines = []
-    if settings.access_log_paths:
+    for source in pipeline.FILE_SOURCES:
+        patterns = getattr(settings, f"{source}_paths")
+        if not patterns:
+            lines.append(f"note: {source}: not configured (no paths)")
+            continue
         try:
-            found = access_log.find_files(settings.access_log_paths, settings.root)
+            found = access_log.find_files(patterns, settings.root)
         except access_log.LogError as error:
-            lines.append(f"error: access_log: {error}")
+            lines.append(f"error: {source}: {error}")
         else:
             files = "1 file" if len(found) == 1 else f"{len(found)} files"
-            lines.append(f"ok: access_log: {', '.join(settings.access_log_paths)} ({files})")
-    else:
-        lines.append("note: access_log: not configured (no paths)")
+            lines.append(f"ok: {source}: {', '.join(patterns)} ({files})")
     gc = settings.goatcounter
     if gc is not None and gc.site:
         token = "token set" if gc.token else "no token (set GOATCOUNTER_TOKEN)"
@@ -254,12 +256,10 @@ def _check_online(settings) -> int:
 
 def _failed(settings, records: dict) -> bool:
     """Whether a configured source did not deliver."""
-    configured = {
-        "access_log": bool(settings.access_log_paths),
-        "goatcounter": bool(settings.goatcounter and settings.goatcounter.site),
-        "github": bool(settings.github and settings.github.units),
-    }
-    return any(configured[s] and not records[s]["available"] for s in configured)
+    return any(
+        not pipeline.unconfigured(settings, source) and not records[source]["available"]
+        for source in pipeline.ALL_SOURCES
+    )
 
 
 def _rel(path: str) -> str:

@@ -10,7 +10,13 @@ from .html import number, text
 
 CHART_MARK = "<!-- analytics-chart:{} -->"
 
-SOURCE_NAMES = {"access_log": "Access logs", "goatcounter": "GoatCounter", "github": "GitHub"}
+SOURCE_NAMES = {
+    "access_log": "Access logs",
+    "goatcounter_export": "GoatCounter export",
+    "daily_csv": "Daily counts CSV",
+    "goatcounter": "GoatCounter",
+    "github": "GitHub",
+}
 
 # The dashboard's pages: file name, title in the page and in the local navigation.
 PAGES = (
