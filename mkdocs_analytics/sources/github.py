@@ -37,12 +37,15 @@ What is counted, and what is left out:
   and named in ``problems``.
 
 Limits: one request at a time. urllib3's ``Retry`` retries 5xx and connection errors three
-times after 1, 2 and 4 s. A rate limit (403 or 429) waits ``Retry-After``, else until
-``x-ratelimit-reset`` when ``x-ratelimit-remaining`` is 0, else (a secondary limit that says
-neither) 60 s. A quota known to be used up is not asked again. When the wait would be longer than
-two minutes, or ``max_requests`` is reached, or GitHub keeps failing, the collection stops: the
-record keeps every repository counted so far (never half a repository), says ``"partial":
-true`` and why in ``reason``, and marks the units it did not finish ``"complete": false``.
+times after 1, 2 and 4 s. Every answer is read within the limits of ``http.py``: whole within
+``timeout`` seconds (a server that drips never holds a build), at most 8 MB, after at most 5
+redirects; a body cut off, too slow or too large stops the collection, without a retry. A rate
+limit (403 or 429) waits ``Retry-After``, else until ``x-ratelimit-reset`` when
+``x-ratelimit-remaining`` is 0, else (a secondary limit that says neither) 60 s. A quota known
+to be used up is not asked again. When the wait would be longer than two minutes, or
+``max_requests`` is reached, or GitHub keeps failing, the collection stops: the record keeps
+every repository counted so far (never half a repository), says ``"partial": true`` and why in
+``reason``, and marks the units it did not finish ``"complete": false``.
 
 Repository lists are asked with the ETag of the last answer (``If-None-Match``); a 304 reuses
 the list kept in memory for the process and in ``<data_dir>/cache/github-etags.json``.
@@ -71,12 +74,13 @@ from urllib.parse import urlsplit
 
 import requests
 from mkdocs.plugins import get_plugin_logger
-from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from .. import history
 from ..period import Period, isoformat_z
 from ..records import SCHEMA_VERSION, unavailable
+from . import http
 
 log = get_plugin_logger("analytics")
 
@@ -98,6 +102,13 @@ SHORTEST_WAIT = 1.0
 SECONDARY_WAIT = 60.0
 # A longer wait stops the collection instead of stalling a build.
 LONGEST_WAIT = 120.0
+
+# What to do about an answer not read whole (sources/http.py), by what went wrong.
+ANSWER_ADVICE = {
+    "time": "try again later, or raise the option 'timeout'",
+    "size": "is 'api_url' the address of the GitHub API?",
+    "cut": "try again later",
+}
 
 # Repository lists by URL: {"etag", "next", "repos"}, for the whole process (``mkdocs serve``).
 ETAGS: dict[str, dict] = {}
@@ -262,8 +273,6 @@ class Client:
         # Per resource (core, search, graphql): the last remaining, limit and reset seen.
         self.limits: dict[str, dict] = {}
 
-        self.session = requests.Session()
-        self.session.headers.update(HEADERS)
         retry = CountedRetry(
             total=SERVER_RETRIES,
             connect=SERVER_RETRIES,
@@ -277,9 +286,8 @@ class Client:
             respect_retry_after_header=False,
             client=self,
         )
-        adapter = HTTPAdapter(max_retries=retry)
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
+        self.session = http.session(retry)
+        self.session.headers.update(HEADERS)
 
     def scrub(self, text: str) -> str:
         return text.replace(self.token, "[token]") if self.token else text
@@ -342,12 +350,30 @@ class Client:
                 method, url, headers=headers, timeout=self.timeout, **kwargs
             )
         except requests.RequestException as error:
-            raise Stop(f"no answer from {self.origin} ({type(error).__name__})") from None
+            raise Stop(self._network_problem(error, url)) from None
         self.requests += len(response.history)
         if response.status_code == 304:
             self.not_modified += 1
         self._note_limits(response)
         return response
+
+    def _network_problem(self, error: requests.RequestException, url: str) -> str:
+        """One line on a request that got no usable answer; never the URL's query."""
+        path = urlsplit(url).path
+        if isinstance(error, http.AnswerError):
+            return f"the answer to {path} {error}: {ANSWER_ADVICE[error.kind]}"
+        if isinstance(error, requests.TooManyRedirects):
+            self.requests += len(error.response.history) if error.response is not None else 0
+            return f"{path} redirected more than {http.MAX_REDIRECTS} times: check 'api_url'"
+        reason = error.args[0] if error.args else None
+        if isinstance(reason, MaxRetryError):
+            reason = reason.reason
+        if isinstance(error, requests.Timeout) or isinstance(reason, ReadTimeoutError):
+            return (
+                f"no answer from {self.origin} within {self.timeout} s ({path}): try again "
+                "later, or raise the option 'timeout'"
+            )
+        return f"no answer from {self.origin} ({type(error).__name__})"
 
     def _note_limits(self, response: requests.Response) -> None:
         remaining = _int(response.headers.get("x-ratelimit-remaining"))
@@ -450,10 +476,17 @@ def _says_rate_limit(response: requests.Response) -> bool:
 
 
 def _json(response: requests.Response, what: str):
+    status = response.status_code
+    kind = response.headers.get("Content-Type", "").lower()
+    if "html" in kind or response.content.lstrip()[:1] == b"<":
+        raise Stop(
+            f"the answer about {what} is not JSON but an HTML page (HTTP {status}): is "
+            "'api_url' the address of the GitHub API?"
+        )
     try:
         return response.json()
     except ValueError:
-        raise Stop(f"the answer about {what} is not JSON (HTTP {response.status_code})") from None
+        raise Stop(f"the answer about {what} is not JSON (HTTP {status})") from None
 
 
 def _message(response: requests.Response) -> str:

@@ -21,7 +21,9 @@ Every request, retries included, passes one :class:`Gate`: at most ``max_request
 per collection, at most three a second (the server allows four a second per IP address).
 urllib3's ``Retry`` retries 429 (after ``Retry-After``, where 0 means one second, or
 ``X-Rate-Limit-Reset`` on servers before v2.6), 5xx and connection errors, a few times, with
-backoff.
+backoff. Every answer is read within the limits of ``http.py``: whole within ``timeout`` seconds
+(a server that drips never holds a build), at most 8 MB, after at most 5 redirects; a body cut
+off, too slow or too large makes the source unavailable at once, without a retry.
 
 The token travels only in the ``Authorization`` header. No message is made from a request or
 its headers, and every reason is scrubbed of the token before it is logged or stored, in case a
@@ -41,7 +43,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 from mkdocs.plugins import get_plugin_logger
-from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
@@ -49,6 +50,7 @@ from urllib3.util.retry import Retry
 
 from ..period import Period, isoformat_z
 from ..records import BREAKDOWNS, SCHEMA_VERSION, ranked, unavailable
+from . import http
 from .access_log import _bare_host, normalize_path
 
 log = get_plugin_logger("analytics")
@@ -67,6 +69,13 @@ RETRIES = 3
 SHORTEST_WAIT = 1.0
 LONGEST_WAIT = 60.0
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+# What to do about an answer not read whole (sources/http.py), by what went wrong.
+ANSWER_ADVICE = {
+    "time": "try again later, or raise the option 'timeout'",
+    "size": "is 'site' the address of a GoatCounter site?",
+    "cut": "try again later",
+}
 
 # The token permission bit for "Read statistics".
 STATS_PERMISSION = 64
@@ -299,7 +308,7 @@ class Client:
             respect_retry_after_header=False,  # waits are decided in GatedRetry
             gate=gate,
         )
-        self.session = requests.Session()
+        self.session = http.session(retry)
         self.session.auth = BearerToken(token)
         self.session.headers.update(
             {
@@ -309,9 +318,6 @@ class Client:
                 "User-Agent": "mkdocs-analytics",
             }
         )
-        adapter = HTTPAdapter(max_retries=retry)
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
 
     def __enter__(self) -> Client:
         return self
@@ -331,9 +337,19 @@ class Client:
         return self._decode(response, API + endpoint)
 
     def _network_problem(self, error: requests.RequestException, endpoint: str) -> str:
+        """One line on a request that got no usable answer."""
+        if isinstance(error, http.AnswerError):
+            return f"the answer to {API}{endpoint} {error}: {ANSWER_ADVICE[error.kind]}"
+        if isinstance(error, requests.TooManyRedirects):
+            return (
+                f"{API}{endpoint} redirected more than {http.MAX_REDIRECTS} times: check the "
+                "option 'site'"
+            )
         reason = error.args[0] if error.args else error
         if isinstance(reason, MaxRetryError):
             reason = reason.reason
+        if not isinstance(reason, BaseException):
+            reason = error  # a message only (an address requests cannot use)
         # A refused connection is a NewConnectionError, which urllib3 derives from its
         # timeout errors.
         timed_out = isinstance(reason, Urllib3Timeout) and not isinstance(
