@@ -150,8 +150,15 @@ def collect(settings: Settings) -> Collection:
     for source, record in records.items():
         if "schema_version" not in record:
             records[source] = unavailable(source, period, record["reason"])
-        if records[source]["available"]:
-            history.write_atomic(settings.raw_path(source, period), history.dumps(records[source]))
+        path = settings.raw_path(source, period)
+        kept = _read_raw(path) if records[source].get("partial") else None
+        if kept is not None:
+            # A collection that stopped part-way never replaces a complete one.
+            log.info("%s stopped early; using the complete data collected before for %s",
+                     source, period.name)
+            records[source] = kept
+        elif records[source]["available"]:
+            history.write_atomic(path, history.dumps(records[source]))
     return Collection(period, records)
 
 

@@ -697,3 +697,4 @@ def test_site_report_has_the_hand_counted_units(fake, site, mode, monkeypatch):
     raw = site.json("data/raw/github/2024-03-10--2024-03-16.json")
     assert schemas.errors("raw-record", raw) == []
     assert raw["requests"] == {"rest": 23, "search": 20, "graphql": 4}[mode]
+
