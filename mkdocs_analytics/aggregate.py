@@ -60,10 +60,19 @@ def merge_web(records: list[dict]) -> dict | None:
     available = [r for r in records if r.get("available")]
     if not available:
         return None
-    base = available[0]
-    used = [r for r in available if r["measure"] == base["measure"]]
+    # The API and an export of GoatCounter describe the same visits: never add them up,
+    # the API's numbers count.
+    same_visits = {"goatcounter_export"} if {"goatcounter", "goatcounter_export"} <= {
+        r["source"] for r in available
+    } else set()
+    base = next(r for r in available if r["source"] not in same_visits)
+    used = [
+        r for r in available
+        if r["measure"] == base["measure"] and r["source"] not in same_visits
+    ]
     if len(used) == 1:
-        return {**base, "sources": [base["source"]], "left_out": _names(available[1:])}
+        return {**base, "sources": [base["source"]],
+                "left_out": _names([r for r in available if r is not base])}
 
     daily = Counter()
     visitors = Counter()

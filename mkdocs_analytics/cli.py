@@ -161,10 +161,10 @@ def run_check(args, config, options, settings) -> int:
     worst = OK
     print(f"ok: {_rel(config.config_file_path)}: plugin 'analytics' options are valid")
     rules = thresholds.load(settings.thresholds)
-    if os.path.commonpath([os.path.abspath(settings.thresholds), settings.root]) == settings.root:
-        print(f"ok: {_rel(settings.thresholds)}: {len(rules)} rules")
-    else:
+    if os.path.samefile(settings.thresholds, project.packaged_thresholds()):
         print(f"note: no {project.DEFAULT_THRESHOLDS}: the {len(rules)} default rules apply")
+    else:
+        print(f"ok: {_rel(settings.thresholds)}: {len(rules)} rules")
     if os.path.exists(settings.outcome_kpis):
         outcomes = signals.load_outcomes(settings.outcome_kpis)
         print(f"ok: {_rel(settings.outcome_kpis)}: {len(outcomes)} outcome KPIs")

@@ -103,10 +103,15 @@ class GoatCounterSite(c.Type):
         super().__init__(str)
 
     def run_validation(self, value):
-        value = super().run_validation(value).strip()
-        if re.fullmatch(r"[a-z0-9][a-z0-9-]*", value):
+        # The same rule as sources.goatcounter.api_url: a lower-case code, a host name with a
+        # dot, or an http(s) address.
+        value = super().run_validation(value).strip().rstrip("/")
+        if re.fullmatch(r"[a-z0-9][a-z0-9-]*", value) and value != "localhost":
             return value
-        address = value if "://" in value else "https://" + value
+        if "://" not in value and "." in value and " " not in value:
+            address = "https://" + value
+        else:
+            address = value
         parts = urlsplit(address)
         if parts.scheme in ("http", "https") and parts.hostname and not parts.query:
             return value

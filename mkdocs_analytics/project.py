@@ -40,6 +40,12 @@ def settings_for(config: MkDocsConfig, options) -> pipeline.Settings:
             f"option 'data_dir' ({options.data_dir}) points outside the project folder "
             f"({root}); use a folder next to mkdocs.yml, such as 'data'"
         )
+    log_options = options.access_log
+    if log_options.pattern and log_options.format not in ("auto", "pattern"):
+        raise ProjectError(
+            f"option 'access_log.pattern' is set, but 'access_log.format' is "
+            f"{log_options.format!r}, which ignores it; set format: pattern"
+        )
     for pattern in options.access_log.paths:
         if not options.access_log.outside_project and not _inside_pattern(root, pattern):
             raise ProjectError(
@@ -109,6 +115,11 @@ def _threshold_file(root: str, option: str) -> str:
         return path
     if option != DEFAULT_THRESHOLDS:
         raise ProjectError(f"option 'thresholds': no file at {option!r}")
+    return packaged_thresholds()
+
+
+def packaged_thresholds() -> str:
+    """The default rules shipped with the package."""
     return str(resources.files("mkdocs_analytics").joinpath("defaults", "thresholds.yaml"))
 
 

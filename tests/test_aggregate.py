@@ -509,3 +509,21 @@ def test_merging_two_records_of_one_measure_keeps_every_count(a, b, refs_a, refs
     assert {r["name"]: r["count"] for r in merged["referrers"]} == referrers
     assert merged["excluded"] == {"assets": 1, "bots": 5}
     assert merged["not_found"] == [{"name": "/gone", "count": 4}]
+
+
+def test_goatcounter_api_and_export_of_the_same_site_are_not_added_up():
+    from mkdocs_analytics.aggregate import merge_web
+
+    def record(source, visitors):
+        return {"source": source, "available": True, "measure": "visitors",
+                "daily": [{"date": "2024-03-11", "path": "/", "views": None,
+                           "visitors": visitors}],
+                "site_daily": [{"date": "2024-03-11", "views": None, "visitors": visitors}],
+                "titles": {}, "referrers": [], "browsers": [], "systems": [], "countries": [],
+                "screen_sizes": [], "campaigns": [], "not_found": [], "excluded": {},
+                "quality": {}}
+
+    merged = merge_web([record("goatcounter_export", 5), record("goatcounter", 5)])
+    assert merged["sources"] == ["goatcounter"]
+    assert merged["left_out"] == ["goatcounter_export"]
+    assert merged["site_daily"][0]["visitors"] == 5  # not 10

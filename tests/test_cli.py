@@ -109,7 +109,7 @@ def test_a_failing_source_exits_1_and_keeps_data(project, capsys):
         """,
     )
     assert main(["collect"]) == 1
-    assert "access_log: not available: no log file at 'logs/missing.log'" in (
+    assert "access_log: not available: no file at 'logs/missing.log'" in (
         capsys.readouterr().out
     )
 
@@ -126,7 +126,7 @@ def test_check_says_when_no_log_matches(project, capsys):
         """,
     )
     assert main(["check"]) == 1
-    assert "error: access_log: no log file matches 'logs/*.gz'" in capsys.readouterr().out
+    assert "error: access_log: no file matches 'logs/*.gz'" in capsys.readouterr().out
 
 
 def test_check_online_reaches_each_source_and_reports_the_token(project, capsys, httpserver):

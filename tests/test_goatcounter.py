@@ -185,8 +185,8 @@ EXPECTED = {
         {"name": "macOS", "count": 1},
     ],
     "countries": [
-        {"name": "Netherlands", "count": 3},
-        {"name": "Argentina", "count": 2},
+        {"name": "NL", "count": 3},
+        {"name": "AR", "count": 2},
         {"name": "Unknown", "count": 1},
     ],
     "screen_sizes": [{"name": "desktop", "count": 4}, {"name": "phone", "count": 2}],

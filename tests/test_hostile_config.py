@@ -114,3 +114,10 @@ def test_a_custom_tag_in_the_outcome_kpis_is_refused(project, caplog):
     configure(project, "min_count: 1")
     project.write("config/outcome-kpis.yaml", "kpis: !!python/object/new:os.system [true]\n")
     fails_with(project, caplog, "option 'outcome_kpis': outcome-kpis.yaml: cannot be read")
+
+
+def test_a_pattern_with_a_format_that_ignores_it_is_refused(project, caplog):
+    configure(project, "access_log:\n  format: combined\n  pattern: '%h %t \"%r\" %>s'\n"
+              "  paths: [logs/access.log]")
+    fails_with(project, caplog, "option 'access_log.pattern' is set, but 'access_log.format' "
+               "is 'combined', which ignores it; set format: pattern")

@@ -424,4 +424,4 @@ def test_log_level_decides_whether_strict_counts_an_unreadable_source(site, capl
         assert (site.site_dir / "analytics" / "index.html").exists()
     record = next(r for r in caplog.records if "Couldn't read access logs" in r.getMessage())
     assert record.levelname == ("WARNING" if fails else "INFO")
-    assert "no log file at 'logs/missing.log'" in record.getMessage()
+    assert "no file at 'logs/missing.log'" in record.getMessage()

@@ -81,9 +81,13 @@ def period_line(engagement: dict) -> str:
     period = engagement["period"]
     start = date.fromisoformat(period["start"])
     end = date.fromisoformat(period["end"])
+    sources = ", ".join(
+        SOURCE_NAMES.get(name, name).lower() for name in engagement.get("counted_from") or []
+    )
     counted = {
-        "page_views": "Counts are page views from web-server logs.",
-        "visitors": "Counts are visitors, as GoatCounter reports them (not page views).",
+        "page_views": f"Counts are page views, from {sources}.",
+        "visitors": f"Counts are visitors as GoatCounter counts them (not page views), "
+                    f"from {sources}.",
     }.get(engagement.get("measure"), "")
     return (
         f'<p class="analytics-period">Period: <time datetime="{period["start"]}">'

@@ -124,10 +124,10 @@ def find_files(patterns: Iterable[str], root: str) -> list[str]:
         full = os.path.join(root, pattern)
         matches = glob.glob(full) if glob.has_magic(full) else [full]
         if not matches:
-            raise LogError(f"no log file matches {pattern!r}")
+            raise LogError(f"no file matches {pattern!r}")
         for path in sorted(matches):
             if not os.path.exists(path):
-                raise LogError(f"no log file at {pattern!r}")
+                raise LogError(f"no file at {pattern!r}")
             if not os.path.isfile(path):
                 raise LogError(f"{pattern!r} is not a readable file")
             info = os.stat(path)

@@ -476,7 +476,8 @@ def check(options, *, sleep=time.sleep, clock=time.monotonic) -> tuple[bool, str
         base = api_url(options.site or "")
         if not options.token:
             return False, "no API token: set GOATCOUNTER_TOKEN or the option 'token'"
-        with Client(base, options.token, options.timeout, Gate(2, sleep, clock)) as client:
+        gate = Gate(options.max_requests, sleep, clock)
+        with Client(base, options.token, options.timeout, gate) as client:
             zone = read_me(client)
     except GoatCounterError as error:
         return False, scrub(str(error), options.token)
@@ -725,8 +726,10 @@ def breakdown(name: str, rows: list[dict], referrers: Referrers) -> list[dict]:
     for row in rows or []:
         if name == "screen_sizes":
             label = row.get("id") or "unknown"  # phone, tablet, desktop, ...: name is empty
-        elif name == "countries" and row.get("id") == "(unknown)":
-            label = "Unknown"
+        elif name == "countries":
+            # The ISO 3166 code, as the CSV export gives it: the dashboard names countries.
+            code = str(row.get("id") or "")
+            label = code.upper() if code and code != "(unknown)" else "Unknown"
         else:
             label = row.get("name") or row.get("id") or "Unknown"
         counts[str(label)] += _count(row)
