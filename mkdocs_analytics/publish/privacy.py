@@ -29,15 +29,20 @@ LISTS = (*BREAKDOWNS, "not_found")
 
 
 def fold_rows(rows: list[dict], k: int, count: str = "count") -> tuple[list[dict], list[dict]]:
-    """Split ``rows`` (largest first) into those shown and those folded into ``(other)``."""
-    shown = [row for row in rows if row[count] >= k]
-    folded = [row for row in rows if row[count] < k]
+    """Split ``rows`` into those shown and those folded into ``(other)``, each list in the
+    order given; ``count`` names the number judged (the people a row stands for)."""
+    folded = [row for row in rows if (row[count] or 0) < k]
     if not folded:
-        return shown, []
+        return list(rows), []
+    shown = [row for row in rows if (row[count] or 0) >= k]
     # The folded rest must hide each of its rows: at least two of them, and k in total.
-    while shown and (len(folded) < 2 or sum(r[count] for r in folded) < k):
-        folded.insert(0, shown.pop())
-    return shown, folded
+    # The smallest shown rows join it until it does.
+    while shown and (len(folded) < 2 or sum(r[count] or 0 for r in folded) < k):
+        smallest = min(shown, key=lambda row: row[count] or 0)
+        shown.remove(smallest)
+        folded.append(smallest)
+    keep = {id(row) for row in folded}
+    return [r for r in rows if id(r) not in keep], [r for r in rows if id(r) in keep]
 
 
 def _other(folded: list[dict], k: int, count: str = "count") -> dict:
@@ -78,7 +83,8 @@ def public_engagement(engagement: dict, k: int) -> dict:
 
 
 def _public_pages(pages: list[dict], k: int, total) -> list[dict]:
-    shown, folded = fold_rows(pages, k, count="views")
+    # Pages fold by their visitors, not their views: six views by one reader are one person.
+    shown, folded = fold_rows(pages, k, count="unique_visitors")
     for page in shown:
         if _small(page["unique_visitors"], k):
             page["unique_visitors"] = None
@@ -89,11 +95,13 @@ def _public_pages(pages: list[dict], k: int, total) -> list[dict]:
         page["sparkline"] = [None if _small(v, k) else v for v in page["sparkline"]]
     if folded:
         views = sum(page["views"] for page in folded)
-        hidden = len(folded) < 2 or views < k
+        readers = sum(page["unique_visitors"] or 0 for page in folded)
+        hidden = len(folded) < 2 or readers < k
         shown.append(
             {
                 "path": OTHER,
-                "title": f"{len(folded)} pages with fewer than {k} views each",
+                "title": f"{len(folded)} pages folded together, so that no page read by "
+                         f"fewer than {k} visitors shows",
                 "views": None if hidden else views,
                 "unique_visitors": None,
                 "share_pct": None if hidden or not total else round(views / total * 100, 1),
