@@ -59,16 +59,19 @@ COMMON = {
     "legend_at_bottom": True,
     "truncate_legend": -1,
     "tooltip_border_radius": 0,
+    "value_formatter": lambda value: f"{value:,.0f}",
 }
 
 
 def line(chart_id: str, title: str, description: str, labels: list[str],
          series: list[tuple[str, list]], **options) -> str:
     """A line chart of one or more series over ``labels`` (dates, periods)."""
+    # Long periods: a label on every tenth or so day, not a black band of 366 dates.
+    every = max(1, -(-len(labels) // 12))
     chart = pygal.Line(
         title=_visible(title), x_labels=_labels(labels), show_dots=len(labels) <= 31,
-        dots_size=3,
-        x_label_rotation=0 if len(labels) <= 8 else 30, show_minor_x_labels=True,
+        dots_size=3, x_labels_major_every=every, show_minor_x_labels=every == 1,
+        x_label_rotation=0 if len(labels) <= 8 else 30,
         show_legend=len(series) > 1, fill=False,
         y_labels=_axis([v for _, values in series for v in values]), **{**COMMON, **options},
     )
