@@ -140,7 +140,8 @@ def markdown(signals: dict) -> str:
     lines = [
         "# Weekly signals" if weekly else "# Signals",
         "",
-        f"Period: {period['start']} to {period['end']} ({period['days']} days, UTC).",
+        f"Period: {period['start']} to {period['end']} "
+        f"({period['days']} day{'' if period['days'] == 1 else 's'}, UTC).",
         "",
         "## Key numbers",
         "",

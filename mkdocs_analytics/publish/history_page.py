@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import charts
-from .html import number, signed_pct, table, text
+from .html import number, plural, signed_pct, table, text
 from .parts import Dashboard, empty, header, unit
 
 
@@ -24,7 +24,8 @@ def render(board: Dashboard, engagement: dict, series: list[dict]) -> str:
     svg = charts.line(
         "history-traffic",
         f"{name.capitalize()} per period",
-        f"{name.capitalize()} in each of the last {len(series)} periods, oldest first; "
+        f"{name.capitalize()} in each of the last {plural(len(series), 'period')}, oldest "
+        "first; "
         f"the latest period had {number(views[-1])}.",
         labels,
         lines,
@@ -47,7 +48,7 @@ def render(board: Dashboard, engagement: dict, series: list[dict]) -> str:
             ]
         )
     data = table(
-        f"The last {len(series)} periods",
+        f"The last {plural(len(series), 'period')}",
         ["Period", name.capitalize(), "Visitors", "Change", "Commits", "Alerts"],
         rows,
         numeric={1, 2, 3, 4, 5},

@@ -31,6 +31,11 @@ def text(value, limit: int = LIMIT) -> str:
     return html.escape(value, quote=True).translate(_BRACES)
 
 
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """``1 day``, ``7 days``: a count with its noun, thousands separated."""
+    return f"{count:,} {word if count == 1 else (words or word + 's')}"
+
+
 def number(value, unit: str = "") -> str:
     """A count with thousands separators, ``n/a`` when unknown."""
     if value is None:

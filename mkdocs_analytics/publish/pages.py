@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import charts
-from .html import number, signed_pct, table, text
+from .html import number, plural, signed_pct, table, text
 from .parts import Dashboard, count, empty, header, privacy_note, row_name, unit
 
 
@@ -65,7 +65,7 @@ def _table(board: Dashboard, engagement: dict, k: int) -> str:
                 _spark(board, engagement, index, page),
             ]
         rows.append(row)
-    caption = f"All {len(pages)} rows, most viewed first"
+    caption = f"All {plural(len(pages), 'row')}, most viewed first"
     if not history:
         caption += " (no earlier period to compare with yet)"
     return table(caption, headers, rows, numeric={1, 2, 3})

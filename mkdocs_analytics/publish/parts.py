@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 
-from .html import number, text
+from .html import number, plural, text
 
 CHART_MARK = "<!-- analytics-chart:{} -->"
 
@@ -92,7 +92,7 @@ def period_line(engagement: dict) -> str:
     return (
         f'<p class="analytics-period">Period: <time datetime="{period["start"]}">'
         f'{start:%d %b %Y}</time> to <time datetime="{period["end"]}">{end:%d %b %Y}</time> '
-        f"({period['days']} days, UTC). {counted}</p>"
+        f"({plural(period['days'], 'day')}, UTC). {counted}</p>"
     )
 
 
