@@ -137,7 +137,8 @@ class GitHubUnits(c.Type):
     """``{unit: [organisation or owner/repo, ...]}``, kept in the order written.
 
     A single name stands for a list of one. A repository whose organisation is in the same unit
-    would be counted twice, so it is refused, as is a name listed twice.
+    would be counted twice, so it is refused, as is a name listed twice, and a name (or a
+    repository of an organisation) in two units, which the totals would count twice.
     """
 
     NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*(/[A-Za-z0-9._-]+)?")
@@ -158,6 +159,7 @@ class GitHubUnits(c.Type):
                 )
             self._no_doubles(unit, entries)
             units[str(unit)] = list(entries)
+        self._in_one_unit(units)
         return units
 
     @staticmethod
@@ -170,6 +172,31 @@ class GitHubUnits(c.Type):
                 raise base.ValidationError(
                     f"unit {unit!r}: {entry} is listed twice, or with its organisation"
                 )
+
+    @staticmethod
+    def _in_one_unit(units: dict[str, list[str]]) -> None:
+        """An organisation or repository in two units would be counted in both, and twice in
+        the totals; so would a repository in one unit whose organisation is in another."""
+        owner: dict[str, tuple[str, str]] = {}  # lower-case name: (unit, name as written)
+        for unit, entries in units.items():
+            for entry in entries:
+                owner.setdefault(entry.lower(), (unit, entry))
+        for unit, entries in units.items():
+            for entry in entries:
+                name = entry.lower()
+                for other in (name, name.split("/")[0]):
+                    first, written = owner.get(other, (unit, entry))
+                    if first == unit:
+                        continue
+                    where = (
+                        f"{entry} is in unit {first!r} and in unit {unit!r}"
+                        if other == name
+                        else f"{entry} (unit {unit!r}) is a repository of {written}, which is "
+                        f"in unit {first!r}"
+                    )
+                    raise base.ValidationError(
+                        f"{where}: it would be counted twice in the totals; list it in one unit"
+                    )
 
 
 class GitHubConfig(base.Config):

@@ -637,6 +637,16 @@ def test_the_token_is_never_logged_nor_stored(fake, run, caplog):
         ({"I": ["org one"]}, "expected a list of organisations or owner/repo names"),
         ({"I": ["org-one", "Org-One/docs"]}, "Org-One/docs is listed twice, or with its org"),
         ({"I": ["org-one", "ORG-ONE"]}, "is listed twice"),
+        # In two units, an entry would be counted in both and twice in the totals.
+        ({"I": ["real-org"], "II": ["real-org"]},
+         "real-org is in unit 'I' and in unit 'II': it would be counted twice"),
+        ({"I": ["org-one/tool"], "II": ["Org-One/Tool"]},
+         "Org-One/Tool is in unit 'I' and in unit 'II'"),
+        ({"I": ["real-org"], "II": ["other", "real-org/docs"]},
+         "real-org/docs (unit 'II') is a repository of real-org, which is in unit 'I'"),
+        ({"I": ["Real-Org/docs"], "II": ["real-org"]},
+         "Real-Org/docs (unit 'I') is a repository of real-org, which is in unit 'II'"),
+        ({"I": ["real-org/docs"], "II": ["real-org/site"], "III": ["other-org"]}, None),
     ],
 )
 def test_units_are_checked_when_the_configuration_loads(units, problem):
@@ -648,6 +658,28 @@ def test_units_are_checked_when_the_configuration_loads(units, problem):
         assert all(isinstance(entries, list) for entries in options.units.values())
     else:
         assert [name for name, _ in failed] == ["units"] and problem in str(failed[0][1])
+
+
+def test_an_organisation_in_two_units_stops_the_build_with_the_option_name(site, caplog):
+    from mkdocs.exceptions import Abort
+
+    site.write("docs/index.md", "# Home\n")
+    site.write(
+        "mkdocs.yml",
+        """
+        site_name: Units
+        theme: mkdocs
+        plugins:
+          - analytics:
+              github:
+                units: {I: [real-org], II: [real-org]}
+        """,
+    )
+    with pytest.raises(Abort):
+        site.build()
+    assert ("Plugin 'analytics' option 'github': Sub-option 'units': real-org is in unit 'I' "
+            "and in unit 'II'") in caplog.text
+    assert not (site.root / "data").exists()
 
 
 # A real site ------------------------------------------------------------------------------
