@@ -346,6 +346,22 @@ def _trends(web, views, visitors, previous, rolling, missing="no previous period
 # GitHub activity -------------------------------------------------------------------------
 
 
+def _incompleteness(record: dict, units: dict) -> dict:
+    """``reason`` and ``partial`` of the GitHub block: partial when the collection stopped
+    early, or when a unit is incomplete because something in it could not be read (a mistyped
+    organisation answering 404); the counts are then those of what was read."""
+    reason = record.get("reason")
+    unfinished = [name for name, unit in units.items() if not unit["complete"]]
+    if reason is None and unfinished:
+        unread = [text for name in unfinished for text in record["units"][name].get("unread", [])]
+        which = "unit" if len(unfinished) == 1 else "units"
+        reason = (
+            f"{which} {', '.join(unfinished)} incomplete: couldn't read "
+            + ("; ".join(unread or record.get("problems") or []) or "every entry")
+        )
+    return {"reason": reason, "partial": bool(record.get("partial")) or bool(unfinished)}
+
+
 def github_activity(record: dict | None, history: History, period: Period) -> dict:
     """The ``github_activity`` block of the report, per unit in the order the user wrote."""
     if not record or not record.get("available"):
@@ -386,9 +402,9 @@ def github_activity(record: dict | None, history: History, period: Period) -> di
     star_values = [u["stars"] for u in units.values()]
     return {
         "available": True,
-        # A collection stopped early (quota, server errors) says why, and "partial".
-        "reason": record.get("reason"),
-        "partial": bool(record.get("partial")),
+        # A collection stopped early (quota, server errors), or a unit with an organisation or
+        # repository that could not be read, says why, and "partial".
+        **_incompleteness(record, units),
         "total_commits": commits,
         "total_prs": sum(u["prs"] for u in units.values()),
         "total_prs_merged": sum(u["prs_merged"] for u in units.values()),

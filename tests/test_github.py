@@ -536,6 +536,45 @@ def test_a_refusal_that_is_not_a_limit_leaves_the_repository_out(fake, run, slee
     assert [r["name"] for r in record["units"]["Alpha"]["repositories"]] == [
         "acme-labs/empty", "acme-ops/site"
     ]
+    # A unit missing a repository is not complete; the other unit is.
+    assert record["units"]["Alpha"]["complete"] is False
+    assert record["units"]["Alpha"]["unread"] == record["problems"]
+    assert record["units"]["Zeta"] == EXPECTED_UNITS["Zeta"]
+
+
+def test_a_mistyped_organisation_makes_its_unit_incomplete_and_the_report_partial(
+    fake, run, caplog
+):
+    """{I: [acme-labs, acme-labz]}: the second answers 404. It is said once, and unit I is
+    not complete, nor the report; the counts of acme-labs are kept."""
+    fake.load("acme.json")
+    caplog.set_level(logging.INFO)
+    record = run(units={"I": ["acme-labs", "acme-labz"], "II": ["acme-docs"]})
+
+    assert record["available"] is True and record["partial"] is False
+    assert record["problems"] == ["acme-labz: HTTP 404 Not Found"]
+    unit = record["units"]["I"]
+    assert unit["complete"] is False and unit["unread"] == ["acme-labz: HTTP 404 Not Found"]
+    assert (unit["commits"], unit["prs_opened"], unit["stars"]) == (2, 1, 9)
+    assert record["units"]["II"]["complete"] is True and "unread" not in record["units"]["II"]
+    assert schemas.errors("raw-record", record) == []
+    said = [r.getMessage() for r in caplog.records if r.name.endswith(".analytics")]
+    assert [line for line in said if "acme-labz" in line] == [
+        "analytics: GitHub: acme-labz: HTTP 404 Not Found; left out"
+    ]
+
+    report = aggregate.github_activity(record, History(""), PERIOD)
+    assert report["partial"] is True
+    assert report["reason"] == "unit I incomplete: couldn't read acme-labz: HTTP 404 Not Found"
+    assert report["organ_breakdown"]["I"]["complete"] is False
+    assert report["organ_breakdown"]["II"]["complete"] is True
+    assert (report["total_commits"], report["total_prs"], report["total_stars"]) == (9, 4, 73)
+
+
+def test_every_entry_read_leaves_the_report_whole(fake, run):
+    fake.load("acme.json")
+    report = aggregate.github_activity(run(), History(""), PERIOD)
+    assert report["partial"] is False and report["reason"] is None
 
 
 def test_max_requests_stops_early(fake, run):

@@ -34,7 +34,7 @@ What is counted, and what is left out:
   are ``null`` as soon as one of its repositories' are.
 - An empty repository (409) counts nothing; a renamed one (301) is followed and counted under
   its new name. A repository or organisation the API does not show (404, 403, 451) is left out
-  and named in ``problems``.
+  and named in ``problems``, and in its unit's ``unread``: the unit is not ``complete``.
 
 Limits: one request at a time. urllib3's ``Retry`` retries 5xx and connection errors three
 times after 1, 2 and 4 s. Every answer is read within the limits of ``http.py``: whole within
@@ -53,7 +53,8 @@ the list kept in memory for the process and in ``<data_dir>/cache/github-etags.j
 The record (``schemas/raw-record.schema.json`` leaves its fields to the source): ``mode``,
 ``requests`` made (retries and redirects included) and ``not_modified`` among them,
 ``rate_limit_remaining`` (the core quota's last count), ``partial``, ``problems``, ``units``
-(each with ``organisations`` as written, ``complete``, the four counts, ``stars`` and its
+(each with ``organisations`` as written, ``complete`` (finished, and every entry read),
+``unread`` when something of it could not be read, the four counts, ``stars`` and its
 ``repositories`` rows by name) and ``releases`` (repository, tag, ``published_at``, oldest
 first). A stop before any repository was counted gives an unavailable record instead.
 
@@ -786,11 +787,15 @@ class Entry:
     releases: list[dict] = field(default_factory=list)
     # Totals that search counted for the whole organisation, when it did.
     searched: dict = field(default_factory=dict)
+    # What of it could not be read (the organisation, or one of its repositories): a unit
+    # holding such an entry is not complete.
+    unread: list[str] = field(default_factory=list)
 
     def clear(self) -> None:
         self.rows.clear()
         self.releases.clear()
         self.searched.clear()
+        self.unread.clear()
 
 
 class Collector:
@@ -824,7 +829,7 @@ class Collector:
         try:
             getattr(self, f"_{self.mode}")(entry, name)
         except Missing as missing:
-            self._problem(str(missing))
+            self._problem(str(missing), entry)
 
     def _rest(self, entry: Entry, name: str, repos: list[dict] | None = None) -> None:
         if repos is None:
@@ -877,7 +882,7 @@ class Collector:
             try:
                 counts = count()
             except Missing as missing:
-                self._problem(str(missing))
+                self._problem(str(missing), entry)
                 return
         published = counts["releases"] or []
         counts["releases"] = None if repo["archived"] else len(published)
@@ -889,10 +894,11 @@ class Collector:
             for release in published
         )
 
-    def _problem(self, text: str) -> None:
+    def _problem(self, text: str, entry: Entry) -> None:
         text = self.client.scrub(text)
         log.warning("GitHub: %s; left out", text)
         self.problems.append(text)
+        entry.unread.append(text)
 
     def counted_anything(self) -> bool:
         return any(entry.rows or entry.searched for entry in self.entries.values())
@@ -920,7 +926,8 @@ class Collector:
 
 def _unit(unit: dict) -> dict:
     """A unit's totals and its repositories by name; an entry's searched totals stand for
-    its repositories' counts."""
+    its repositories' counts. A unit is complete when it was finished and every organisation
+    and repository in it was read; what could not be read is named in ``unread``."""
     rows = sorted(
         (row for entry in unit["entries"] for row in entry.rows),
         key=lambda row: row["name"].lower(),
@@ -933,9 +940,11 @@ def _unit(unit: dict) -> dict:
             else:
                 totals[metric] += sum(row[metric] or 0 for row in entry.rows)
     stars = [row["stars"] for row in rows]
+    unread = [text for entry in unit["entries"] for text in entry.unread]
     return {
         "organisations": unit["organisations"],
-        "complete": unit["complete"],
+        "complete": unit["complete"] and not unread,
+        **({"unread": unread} if unread else {}),
         **totals,
         "stars": None if None in stars else sum(stars),
         "repositories": rows,
