@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from .history import History
 from .period import Period
 from .records import BREAKDOWNS, SCHEMA_VERSION
+from .sources.names import public_referrer_rows
 
 # In order of preference: the first available one is the base, and those with its measure are
 # added to it (page views: logs and warehouse counts; visitors: GoatCounter and its export).
@@ -71,8 +72,10 @@ def merge_web(records: list[dict]) -> dict | None:
         if r["measure"] == base["measure"] and r["source"] not in same_visits
     ]
     if len(used) == 1:
+        # No referrer host written as an IP address is ever published, whatever the source.
         return {**base, "sources": [base["source"]],
-                "left_out": _names([r for r in available if r is not base])}
+                "left_out": _names([r for r in available if r is not base]),
+                "referrers": public_referrer_rows(base.get("referrers") or [])}
 
     daily = Counter()
     visitors = Counter()
@@ -117,6 +120,7 @@ def merge_web(records: list[dict]) -> dict | None:
     }
     for name in BREAKDOWNS:
         merged[name] = _ranked(breakdowns[name])
+    merged["referrers"] = public_referrer_rows(merged["referrers"])
     return merged
 
 
@@ -325,8 +329,10 @@ def _trends(web, views, visitors, previous, rolling, missing="no previous period
         for key in ("rolling_avg_views", "rolling_avg_visitors", "views_vs_rolling_avg_pct"):
             reasons[key] = missing
 
+    # A share of people: the largest referrer's visitors of the site's visitors (every
+    # source counts referrers in visitors), never more than all of them.
     top = web["referrers"][0] if web["referrers"] else None
-    top_share = share_pct(top["count"], views) if top else None
+    top_share = share_pct(min(top["count"], visitors), visitors) if top else None
     if top is None:
         reasons["max_referrer_share_pct"] = "no referrers"
 

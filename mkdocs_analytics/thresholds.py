@@ -48,7 +48,7 @@ METRICS = {
     "trends.views_delta_pct": ("change in views", "%"),
     "trends.visitors_delta_pct": ("change in visitors", "%"),
     "trends.views_vs_rolling_avg_pct": ("views against the four-period average", "%"),
-    "trends.max_referrer_share_pct": ("largest referrer's share of views", "%"),
+    "trends.max_referrer_share_pct": ("largest referrer's share of visitors", "%"),
     "pages.published_without_views": ("published pages without a view", ""),
     "github.total_commits": ("commits", ""),
     "github.total_prs": ("pull requests opened", ""),

@@ -78,9 +78,12 @@ EXPECTED_DAILY = [
     {"date": "2024-03-11", "path": "/about", "views": 1, "visitors": 1},  # 16 (D)
     {"date": "2024-03-11", "path": "/guide", "views": 4, "visitors": 3},  # 6 B, 14 A, 15 B, 17 A'
 ]
+# Referrers count visitors once per day, like browsers: search.example = A on 03-10 (line 1)
+# and A on 03-11 (lines 13 and 14, one person: 1); blog.example.net = B (6, upper case, www.)
+# and D (16) on 03-11. A tie of 2, by name.
 EXPECTED_REFERRERS = [
-    {"name": "search.example", "count": 3},  # 1, 13, 14 (www. dropped)
-    {"name": "blog.example.net", "count": 2},  # 6 (upper case, www.), 16
+    {"name": "blog.example.net", "count": 2},
+    {"name": "search.example", "count": 2},
 ]
 # Once per visitor per day: Firefox = A on 03-10, A and D on 03-11; Chrome = B and A' on 03-11;
 # Mobile Safari = C on 03-10.
@@ -175,13 +178,53 @@ def test_user_bot_list_is_what_excludes_acmewatch():
 
 def test_own_hosts_are_not_referrers_only_when_configured():
     # Without own_hosts, lines 4 and 5 (www. dropped) count docs.example.org: lines 2 and 3 are
-    # assets, and referrers are only counted for page views.
+    # assets, and referrers are only counted for page views. Both are A on 03-10: 1 visitor.
     record, _ = read(["combined.log"], FIXTURES, period_days=2, own_hosts=())
     assert record["referrers"] == [
-        {"name": "search.example", "count": 3},
         {"name": "blog.example.net", "count": 2},
-        {"name": "docs.example.org", "count": 2},
+        {"name": "search.example", "count": 2},
+        {"name": "docs.example.org", "count": 1},
     ]
+
+
+def test_referrers_and_campaigns_count_people_not_page_views(tmp_path):
+    wiki = "https://wiki.secret.example/page"
+    spring = "GET /guide/?utm_campaign=spring HTTP/1.1"
+    lines = [
+        # One reader (192.0.2.1, Firefox) follows six links from the wiki on 03-10, three of
+        # them from the spring campaign: 1 visitor for the wiki, 1 for the campaign.
+        *(entry("192.0.2.1", f"10/Mar/2024:09:0{n}:00 +0000",
+                spring if n < 3 else f"GET /p{n}/ HTTP/1.1", referrer=wiki) for n in range(6)),
+        # The same reader the next day: a new visitor of that day (2 for the wiki, 2 for spring).
+        entry("192.0.2.1", "11/Mar/2024:09:00:00 +0000", spring, referrer=wiki),
+        # The same address with another browser is another person (3 for the wiki).
+        entry("192.0.2.1", "11/Mar/2024:09:01:00 +0000", "GET / HTTP/1.1", referrer=wiki,
+              agent=CHROME),
+        # Hosts written as addresses are never named: IPv4 twice by one reader (1), IPv6 (1),
+        # a utm_source that is an address (1): 3 people as "(an IP address)".
+        entry("192.0.2.2", "11/Mar/2024:10:00:00 +0000", "GET / HTTP/1.1",
+              referrer="http://192.168.1.77/admin"),
+        entry("192.0.2.2", "11/Mar/2024:10:01:00 +0000", "GET /guide/ HTTP/1.1",
+              referrer="http://192.168.1.77:8080/x"),
+        entry("192.0.2.3", "11/Mar/2024:10:02:00 +0000", "GET / HTTP/1.1",
+              referrer="https://[2001:db8::99]/"),
+        entry("192.0.2.4", "11/Mar/2024:10:03:00 +0000",
+              "GET /?utm_source=10.1.2.3 HTTP/1.1"),
+    ]
+    (tmp_path / "people.log").write_text("".join(lines))
+    record, _ = read(["people.log"], tmp_path, period_days=2)
+    assert record["site_daily"] == [
+        {"date": "2024-03-10", "views": 6, "visitors": 1},
+        {"date": "2024-03-11", "views": 6, "visitors": 5},
+    ]
+    assert record["referrers"] == [
+        {"name": "(an IP address)", "count": 3},
+        {"name": "wiki.secret.example", "count": 3},
+    ]
+    assert record["campaigns"] == [{"name": "spring", "count": 2}]
+    text = json.dumps(record)
+    for address in ("192.168", "2001:db8", "10.1.2.3"):
+        assert address not in text
 
 
 # 2. Bad lines ---------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mkdocs_analytics import aggregate as agg
+from mkdocs_analytics.sources.names import public_referrer
 
 REASONS_WITHOUT_PREVIOUS = {
     "views_delta_pct": "no previous period",
@@ -57,7 +58,7 @@ def test_one_period_has_totals_and_no_made_up_trend(data):
         "rolling_avg_visitors": None,
         "rolling_periods": 0,
         "views_vs_rolling_avg_pct": None,
-        "max_referrer_share_pct": 30.0,  # 30 / 100
+        "max_referrer_share_pct": 60.0,  # 30 of the 50 visitors: a share of people
         "top_referrer": "g.com",
         "reasons": REASONS_WITHOUT_PREVIOUS,
     }
@@ -98,9 +99,9 @@ def test_one_period_has_totals_and_no_made_up_trend(data):
 
 def test_two_periods_give_deltas_and_a_one_period_average(data):
     data.run(week(0), web(week(0), {"/": 60, "/guide": 40}, referrers={"g.com": 30}))
-    # 90 + 30 + 5 = 125 views; the site saw 60 visitors.
+    # 90 + 30 + 5 = 125 views; the site saw 60 visitors, 45 of them from g.com.
     second = web(week(1), {"/": 90, "/guide": 30, "/new": 5}, site_visitors=60,
-                 referrers={"g.com": 50, "news.example": 25})
+                 referrers={"g.com": 45, "news.example": 15})
     result = data.run(week(1), second)
     trends = result.engagement["trends"]
 
@@ -111,7 +112,7 @@ def test_two_periods_give_deltas_and_a_one_period_average(data):
         "rolling_avg_visitors": 50.0,
         "rolling_periods": 1,
         "views_vs_rolling_avg_pct": 125.0,  # 125 / 100
-        "max_referrer_share_pct": 40.0,  # 50 / 125
+        "max_referrer_share_pct": 75.0,  # 45 / 60 visitors
         "top_referrer": "g.com",
         "reasons": {},
     }
@@ -263,7 +264,8 @@ def test_sixty_periods_match_an_independent_computation(data):
             expected_avg_visitors,
             len(window),
             expected_vs,
-            round(series(n)[3] / views[n] * 100, 1),
+            # The referrer's visitors of the site's visitors.
+            round(series(n)[3] / visitors[n] * 100, 1),
         ), f"week {n}"
         assert result.engagement["site_totals"]["page_views"] == views[n]
         home = page(result.engagement, "/")
@@ -505,10 +507,28 @@ def test_merging_two_records_of_one_measure_keeps_every_count(a, b, refs_a, refs
         assert day_merged["visitors"] == day_one["visitors"] + day_two["visitors"]
     referrers = {}
     for name, count in [*refs_a.items(), *refs_b.items()]:
+        # A name that is an IP address (such as "0.0") is published as "(an IP address)".
+        name = public_referrer(name)
         referrers[name] = referrers.get(name, 0) + count
     assert {r["name"]: r["count"] for r in merged["referrers"]} == referrers
     assert merged["excluded"] == {"assets": 1, "bots": 5}
     assert merged["not_found"] == [{"name": "/gone", "count": 4}]
+
+
+def test_referrer_hosts_that_are_addresses_are_never_published_whatever_the_source():
+    # A GoatCounter record names its referrers as GoatCounter gives them: the hosts written
+    # as addresses are counted together (4 + 3 = 7), alone or merged with another record.
+    record = web(week(0), {"/": 20}, source="goatcounter", measure="visitors",
+                 referrers={"192.168.1.77": 4, "2001:db8::99": 3, "g.com": 5})
+    assert agg.merge_web([record])["referrers"] == [
+        {"name": "(an IP address)", "count": 7}, {"name": "g.com", "count": 5},
+    ]
+    other = web(week(0), {"/": 2}, source="goatcounter_export", measure="visitors",
+                referrers={"10.0.0.1": 1})
+    merged = agg.merge_web([record, {**other, "source": "other"}])
+    assert merged["referrers"] == [
+        {"name": "(an IP address)", "count": 8}, {"name": "g.com", "count": 5},
+    ]
 
 
 def test_goatcounter_api_and_export_of_the_same_site_are_not_added_up():

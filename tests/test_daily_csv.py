@@ -46,8 +46,9 @@ def test_rows_become_a_page_views_record(tmp_path):
         {"date": "2024-03-11", "path": "/about", "views": 2, "visitors": 2},
         {"date": "2024-03-11", "path": "/guide", "views": 3, "visitors": 3},
     ]
+    # Referrers count people: the visitors of their rows (6 and 5), not the views (10 and 7).
     assert record["referrers"] == [
-        {"name": "google.com", "count": 10}, {"name": "news.ycombinator.com", "count": 7},
+        {"name": "google.com", "count": 6}, {"name": "news.ycombinator.com", "count": 5},
     ]
     assert record["quality"] == {
         "files": ["daily.csv"],
@@ -61,6 +62,20 @@ def test_rows_become_a_page_views_record(tmp_path):
         "site_visitors": "given for some days, the sum of pages for the others",
     }
     assert schemas.errors("raw-record", record) == []
+
+
+def test_referrer_hosts_that_are_addresses_are_never_named(tmp_path):
+    (tmp_path / "d.csv").write_text(
+        "date,path,views,visitors,referrer\n"
+        "2024-03-10,/,9,4,http://192.168.1.77/admin\n"
+        "2024-03-10,/a/,3,2,[2001:db8::99]\n"
+        "2024-03-10,/a/,5,3,https://example.com/\n"
+    )
+    record = scan(["d.csv"], str(tmp_path)).record(TWO_DAYS)
+    # 4 + 2 visitors came from hosts written as addresses, 3 from example.com.
+    assert record["referrers"] == [
+        {"name": "(an IP address)", "count": 6}, {"name": "example.com", "count": 3},
+    ]
 
 
 def test_no_header_columns_in_any_order_and_gzip(tmp_path):

@@ -145,6 +145,27 @@ def test_a_version_1_export(tmp_path):
     ]
 
 
+def test_referrer_hosts_that_are_addresses_are_never_named(tmp_path):
+    # Three first visits from hosts written as addresses (two IPv4, one IPv6), one from
+    # example.com; the second view of session 1 is no visitor.
+    rows = [
+        ("1", "true", "192.168.1.77/admin", "2019-05-01T10:00:00Z"),
+        ("1", "false", "192.168.1.77/admin", "2019-05-01T10:01:00Z"),
+        ("2", "true", "10.0.0.5:8080/x", "2019-05-01T11:00:00Z"),
+        ("3", "true", "[2001:db8::99]/", "2019-05-01T12:00:00Z"),
+        ("4", "true", "example.com/post", "2019-05-01T13:00:00Z"),
+    ]
+    (tmp_path / "ips.csv").write_text(HEADER_1 + "\n" + "".join(
+        f'/docs/,Docs,false,0,{session},{first},{referrer},h,"{FIREFOX}","1920,1080,1",NL,{when}\n'
+        for session, first, referrer, when in rows
+    ))
+    record = scan(["ips.csv"], str(tmp_path)).record(MAY)
+    assert record["referrers"] == [
+        {"name": "(an IP address)", "count": 3}, {"name": "example.com", "count": 1},
+    ]
+    assert "192.168" not in str(record) and "2001:db8" not in str(record)
+
+
 def test_an_export_without_rows_says_why(tmp_path):
     (tmp_path / "empty.csv").write_text(
         (FIXTURES / "export.csv").read_text().splitlines()[0] + "\n"

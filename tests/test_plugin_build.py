@@ -136,7 +136,8 @@ def test_hand_counted_log_gives_hand_counted_artifacts(hand_site):
     # The trend cannot be known without a previous period: null with a reason, never 0.
     assert metrics["trends"]["views_delta_pct"] is None
     assert metrics["trends"]["reasons"]["views_delta_pct"] == "no previous period"
-    assert metrics["trends"]["max_referrer_share_pct"] == 33.3
+    # google.com brought 2 of the 4 visitors (a share of people, not of the 6 views).
+    assert metrics["trends"]["max_referrer_share_pct"] == 50.0
 
     report = hand_site.json("data/system-engagement-report.json")
     assert report["web_engagement"]["total_views"] == 6
@@ -187,16 +188,16 @@ def test_small_counts_are_folded_on_every_published_surface(hand_site):
         "     operator: '<=', value: 50, description: No referrer dominates}\n"
     )
     hand_site.build()
-    # The exact signals in data/ judge the exact share (google.com: 2 of 6 views)...
+    # The exact signals in data/ judge the exact share (google.com: 2 of 4 visitors)...
     exact_signals = hand_site.json("data/weekly-signals.json")
     assert exact_signals["strengths"] == [
-        "No referrer dominates (largest referrer's share of views: 33.3%; threshold <= 50%)"
+        "No referrer dominates (largest referrer's share of visitors: 50%; threshold <= 50%)"
     ]
     # ...the published ones cannot, since the referrers were folded: no share, no sentence.
     published_signals = hand_site.json("site/analytics/weekly-signals.json")
     assert published_signals["strengths"] == []
     assert "trends.max_referrer_share_pct" in published_signals["not_judged"]
-    assert "33.3" not in hand_site.html("site/analytics/signals/index.html")
+    assert "share of visitors: 50%" not in hand_site.html("site/analytics/signals/index.html")
     exact = hand_site.json("data/engagement-metrics.json")
     public = hand_site.json("site/analytics/engagement-metrics.json")
     assert exact["pages"][2]["views"] == 1  # data/ keeps the exact numbers

@@ -53,9 +53,9 @@ def test_weekly_signals_json_of_two_weeks(data):
              "delta_pct": -40.0, "available": True},
             {"name": "pages_viewed", "label": "Pages viewed", "value": 2, "unit": "pages",
              "delta_pct": None, "available": True},
-            # 200 / 1123 = 17.81%
+            # 200 of the 300 visitors = 66.67%
             {"name": "max_referrer_share_pct", "label": "Largest referrer's share",
-             "value": 17.8, "unit": "%", "delta_pct": None, "available": True},
+             "value": 66.7, "unit": "%", "delta_pct": None, "available": True},
             # (15 - 10) / 10 = 50%
             {"name": "commits", "label": "Commits", "value": 15, "unit": "commits",
              "delta_pct": 50.0, "available": True},
@@ -67,7 +67,7 @@ def test_weekly_signals_json_of_two_weeks(data):
              "delta_pct": None, "available": True},
         ],
         # traffic_growth: 12.3 >= 10. No risk: 1123 / 1000 = 112.3% of the average, and
-        # the largest referrer has 17.8%.
+        # the largest referrer has 66.7% (not above 80%).
         "strengths": [STRENGTH],
         "risks": [],
         "recommendations": [],
@@ -96,7 +96,7 @@ def test_weekly_signals_markdown_of_two_weeks(data):
         - Page views: 1,123 views (+12.3% on the previous week)
         - Visitors: 300 visitors (-40.0% on the previous week)
         - Pages viewed: 2 pages
-        - Largest referrer's share: 17.8%
+        - Largest referrer's share: 66.7%
         - Commits: 15 commits (+50.0% on the previous week)
         - Pull requests opened: 2 pull requests
         - Releases: 0 releases
@@ -145,7 +145,7 @@ def test_the_first_week_has_no_previous_week(data):
     assert "- Commits: not available\n" in markdown
     # No rule could judge the trends: said once, in words.
     assert markdown.endswith(
-        "Not judged this period, for want of data: largest referrer's share of views, "
+        "Not judged this period, for want of data: largest referrer's share of visitors, "
         "change in views, views against the four-period average.\n"
     )
     assert_reads_cleanly(markdown)

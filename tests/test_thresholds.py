@@ -252,16 +252,17 @@ def test_alerts_of_a_real_aggregation(tmp_path, monkeypatch):
         {"path": "/guide", "title": "Guide"},
         {"path": "/faq", "title": "FAQ"},
     ]
-    # 10 views of "/", 9 of them from one referrer: 90% > 80%. "/guide" and "/faq" were
+    # 10 visitors of "/", 9 of them from one referrer: 90% > 80%. "/guide" and "/faq" were
     # published and not viewed: 2 > 0. GitHub is not configured: no stall, no number.
-    result = data.run(week(0), web(week(0), {"/": 10}, referrers={"bot.example": 9}),
+    result = data.run(week(0), web(week(0), {"/": 10}, visitors={"/": 10},
+                                   referrers={"bot.example": 9}),
                       site_pages=site_pages)
     assert [(a["rule"], a["observed"]) for a in result.report["alerts"]] == [
         ("zero_traffic", 2),
         ("referrer_anomaly", 90.0),
     ]
     assert result.report["alerts"][1]["message"] == (
-        "One referrer sent most views (largest referrer's share of views: 90%; "
+        "One referrer sent most views (largest referrer's share of visitors: 90%; "
         "threshold > 80%)"
     )
     assert result.engagement["unvisited_pages"] == [

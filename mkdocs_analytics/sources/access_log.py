@@ -23,7 +23,11 @@ site's (``other_sites``); pages keep their full path, as the site's page list na
 Privacy: a visitor is the same client address and user agent on the same UTC day. The pair is
 hashed in memory with a random salt made for this run and never written; behind a proxy, the
 last public address of a forwarded-for list is the client. Only counts leave this module; no
-address, user agent or hash is ever stored, not even in the cache.
+address, user agent or hash is ever stored, not even in the cache. Every breakdown counts
+people, not requests: a referrer, a campaign, a browser, a system or a country counts each
+visitor once a day, however many pages they read (so one reader who came six times from a
+private wiki is 1, and ``min_count`` folds that row). A referrer whose host is an IP address
+is never named: all such are counted as ``(an IP address)`` (see ``names.py``).
 
 Files (plain, ``.gz``, globs of rotated logs) are read in time order, by the first request of
 each, and each file once: the same file reached twice (a link, a repeated pattern) and a file
@@ -56,6 +60,7 @@ from ua_parser import parse_os, parse_user_agent
 
 from ..period import Period
 from . import log_cache, log_formats
+from .names import public_referrer
 from .tally import Tally
 
 log = get_plugin_logger("analytics")
@@ -211,8 +216,9 @@ class DayAcc:
         self.visitors: dict[str, set] = {}
         self.site: dict[int, tuple] = {}
         self.countries: dict[int, str] = {}
-        self.referrers: dict[str, int] = {}
-        self.campaigns: dict[str, int] = {}
+        # Per referrer and per campaign, the set of visitor keys: people, not page views.
+        self.referrers: dict[str, set] = {}
+        self.campaigns: dict[str, set] = {}
         self.not_found: dict[str, int] = {}
         self.bots = self.methods = self.other_sites = 0
         self.redirects = self.errors = self.assets = self.kept = 0
@@ -229,18 +235,13 @@ class DayAcc:
     def merge(self, other: DayAcc) -> None:
         """Add another file's day: visitors are united, so nobody counts twice."""
         _add(self.views, other.views)
-        for path, keys in other.visitors.items():
-            mine = self.visitors.get(path)
-            if mine is None:
-                self.visitors[path] = keys
-            else:
-                mine |= keys
+        for mine, theirs in ((self.visitors, other.visitors), (self.referrers, other.referrers),
+                             (self.campaigns, other.campaigns)):
+            _unite(mine, theirs)
         for key, agent in other.site.items():
             self.site.setdefault(key, agent)
         for key, country in other.countries.items():
             self.countries.setdefault(key, country)
-        _add(self.referrers, other.referrers)
-        _add(self.campaigns, other.campaigns)
         _add(self.not_found, other.not_found)
         for rule in RULES + ("kept",):
             setattr(self, rule, getattr(self, rule) + getattr(other, rule))
@@ -258,8 +259,8 @@ class DayAcc:
             "browsers": dict(Counter(agent[0] for agent in self.site.values())),
             "systems": dict(Counter(agent[1] for agent in self.site.values())),
             "countries": dict(Counter(self.countries.values())),
-            "referrers": dict(self.referrers),
-            "campaigns": dict(self.campaigns),
+            "referrers": {name: len(keys) for name, keys in self.referrers.items()},
+            "campaigns": {name: len(keys) for name, keys in self.campaigns.items()},
             "not_found": dict(self.not_found),
             "excluded": self.excluded(),
             "kept": self.kept,
@@ -269,6 +270,16 @@ class DayAcc:
 def _add(mine: dict, other: dict) -> None:
     for key, n in other.items():
         mine[key] = mine.get(key, 0) + n
+
+
+def _unite(mine: dict, other: dict) -> None:
+    """Add another part's sets of visitor keys by name: a visitor in both counts once."""
+    for name, keys in other.items():
+        known = mine.get(name)
+        if known is None:
+            mine[name] = keys
+        else:
+            known |= keys
 
 
 def add_counts(tally: Tally, day: str, counts: dict) -> None:
@@ -760,9 +771,15 @@ class AccessLogReader:
             if not source:
                 source = page[3]
             if source:
-                acc.referrers[source] = acc.referrers.get(source, 0) + 1
+                try:
+                    acc.referrers[source].add(key)
+                except KeyError:
+                    acc.referrers[source] = {key}
             if page[2]:
-                acc.campaigns[page[2]] = acc.campaigns.get(page[2], 0) + 1
+                try:
+                    acc.campaigns[page[2]].add(key)
+                except KeyError:
+                    acc.campaigns[page[2]] = {key}
             acc.kept += 1
         return failed
 
@@ -819,7 +836,7 @@ class AccessLogReader:
                 site_path(normalize_path(path), self.prefix),
                 _is_page(path) and not _is_feed_query(text),
                 params.get("utm_campaign", "").strip(),
-                params.get("utm_source", "").strip().lower(),
+                public_referrer(params.get("utm_source", "").strip().lower()),
             )
         self._targets[target] = page
         return page
@@ -835,7 +852,7 @@ class AccessLogReader:
                 host = None
             if host:
                 host = _bare_host(host)
-                source = "" if host in self.own_hosts else host
+                source = "" if host in self.own_hosts else public_referrer(host)
         self._referrers[referrer] = source
         return source
 
@@ -987,8 +1004,10 @@ class AccessLogReader:
                 breakdowns["browsers"].update(agent[0] for agent in acc.site.values())
                 breakdowns["systems"].update(agent[1] for agent in acc.site.values())
                 breakdowns["countries"].update(acc.countries.values())
-                breakdowns["referrers"].update(acc.referrers)
-                breakdowns["campaigns"].update(acc.campaigns)
+                for name in ("referrers", "campaigns"):
+                    breakdowns[name].update(
+                        {row: len(keys) for row, keys in getattr(acc, name).items()}
+                    )
                 target.excluded.update(acc.excluded())
                 target.not_found.update(acc.not_found)
             for counts in self.window_counts.get(day, ()):

@@ -10,6 +10,8 @@ the warehouse adds up, this source publishes. ``docs/sources/warehouse.md`` has 
 - ``referrer`` (optional column): the referring host or URL; rows are then per referrer, and
   a path's numbers are the sum of its rows (so a visitor who came twice by two referrers
   counts twice: the warehouse knows better, give it a row without referrer if it matters).
+  A referrer counts the rows' ``visitors`` (people, as every breakdown does), not their
+  views; a host that is an IP address is counted as ``(an IP address)``.
 
 A row with the path ``*`` gives the site's own totals for its day: its ``visitors`` are the
 day's distinct visitors, which the pages' rows cannot give (a visitor of two pages is in both).
@@ -37,6 +39,7 @@ from mkdocs.plugins import get_plugin_logger
 
 from ..period import Period
 from .access_log import _bare_host, normalize_path, site_path
+from .names import public_referrer
 from .tally import Tally
 
 log = get_plugin_logger("analytics")
@@ -144,7 +147,7 @@ class DailyCsvReader:
         counts.visitors[path] += visitors
         referrer = self._referrer(cell("referrer"))
         if referrer:
-            counts.breakdowns["referrers"][referrer] += views
+            counts.breakdowns["referrers"][referrer] += visitors
         return None
 
     def _referrer(self, value: str) -> str | None:
@@ -155,9 +158,9 @@ class DailyCsvReader:
         except ValueError:
             host = None
         if not host:
-            return value
+            return public_referrer(value)
         host = _bare_host(host)
-        return None if host in self.own else host
+        return None if host in self.own else public_referrer(host)
 
     def latest_day(self) -> str | None:
         return self.tally.latest_day()

@@ -20,6 +20,7 @@ visits, as the dashboard of GoatCounter does:
 - referrers as the API source names them: a host for a link (scheme ``h``), GoatCounter's
   group name (``Google``) or the campaign source (scheme ``c``) as written. The export has no
   campaign column: the campaign sources (``utm_source``, ``ref``) are listed as ``campaigns``.
+  A host that is an IP address is counted as ``(an IP address)``, never named.
 
 Files are read in the order of their first row; a file whose content equals an earlier one's
 is read once. Incremental exports (``start_from_hit_id``) never overlap; two full exports of
@@ -45,6 +46,7 @@ from ua_parser import parse_os, parse_user_agent
 from ..period import Period
 from ..records import ranked
 from .access_log import _bare_host, normalize_path, site_path
+from .names import public_referrer
 from .tally import Tally
 
 log = get_plugin_logger("analytics")
@@ -259,15 +261,15 @@ class ExportReader:
             return None, None
         scheme = scheme.strip()
         if scheme == "c":
-            return name, name
+            return public_referrer(name), public_referrer(name)
         if scheme == "h" or (not scheme and "." in name and " " not in name):
             try:
                 host = urlsplit(name if "://" in name else "//" + name).hostname
             except ValueError:
                 host = None
             host = _bare_host(host) if host else None
-            return (None if host in self.own else host), None
-        return name, None
+            return (None if host in self.own else host and public_referrer(host)), None
+        return public_referrer(name), None
 
     # Results ---------------------------------------------------------------------------
 

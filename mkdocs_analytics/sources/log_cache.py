@@ -27,7 +27,8 @@ import os
 from dataclasses import dataclass, field
 from importlib import metadata
 
-VERSION = 1
+# 2: referrers and campaigns count visitors, not page views.
+VERSION = 2
 HEAD = 64 * 1024
 
 
