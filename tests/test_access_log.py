@@ -360,6 +360,28 @@ def test_damaged_gzip_keeps_what_was_read_and_numbers_lines_per_file(tmp_path, d
     assert sample["reason"].startswith("file damaged: ")
 
 
+# Agents that crawler-user-agents does not list, but ua-parser calls a "Spider" device.
+FAVICON = ("Mozilla/5.0 (X11; U; Linux x86_64; en-US; rv:1.9.2.13) Gecko/20101203 "
+           "Firefox/6.0 Google favicon")
+SPINN3R = ("Mozilla/5.0 (X11; U; Linux x86_64; en-US; rv:1.9.0.19) Gecko/2010040116 "
+           "Ubuntu/9.04 (jaunty) Firefox/3.0.19 - Spinn3r 3.1 http://spinn3r.com/robot")
+
+
+def test_agents_ua_parser_calls_spiders_are_bots(tmp_path):
+    (tmp_path / "spiders.log").write_text(
+        entry("192.0.2.1", "10/Mar/2024:09:00:00 +0000", "GET / HTTP/1.1", agent=FAVICON)
+        + entry("192.0.2.2", "10/Mar/2024:09:01:00 +0000", "GET /guide/ HTTP/1.1",
+                agent=SPINN3R)
+        + entry("192.0.2.2", "10/Mar/2024:09:02:00 +0000", "GET /a/ HTTP/1.1", agent=SPINN3R)
+        + entry("192.0.2.3", "10/Mar/2024:09:03:00 +0000", "GET / HTTP/1.1")
+    )
+    record, _ = read(["spiders.log"], tmp_path, period_days=1)
+    # Only the Firefox 121 reader (line 4) is a person; lines 1 to 3 are bots.
+    assert record["site_daily"] == [{"date": "2024-03-10", "views": 1, "visitors": 1}]
+    assert record["excluded"] == {"bots": 3}
+    assert record["browsers"] == [{"name": "Firefox", "count": 1}]
+
+
 # 3. Common log format -------------------------------------------------------------------------
 
 

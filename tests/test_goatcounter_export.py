@@ -166,6 +166,23 @@ def test_referrer_hosts_that_are_addresses_are_never_named(tmp_path):
     assert "192.168" not in str(record) and "2001:db8" not in str(record)
 
 
+def test_a_version_1_row_of_a_spider_is_a_bot(tmp_path):
+    # Two first visits with GoatCounter's bot flag off: a reader, and an agent ua-parser calls
+    # a "Spider" device, which is left out as a bot.
+    spider = ("Mozilla/5.0 (X11; U; Linux x86_64; rv:1.9.2.13) Gecko/20101203 Firefox/6.0 "
+              "Google favicon")
+    (tmp_path / "spider.csv").write_text(
+        HEADER_1 + "\n"
+        + f'/docs/,Docs,false,0,1,true,,,"{FIREFOX}","1920,1080,1",NL,2019-05-01T10:00:00Z\n'
+        + f'/docs/,Docs,false,0,2,true,,,"{spider}","1920,1080,1",NL,2019-05-01T10:05:00Z\n'
+    )
+    record = scan(["spider.csv"], str(tmp_path)).record(MAY)
+    assert [d["visitors"] for d in record["site_daily"]] == [1, 0]
+    assert record["excluded"] == {"bots": 1}
+    assert record["browsers"] == [{"name": "Firefox", "count": 1}]
+    assert record["quality"]["bots"] == 1
+
+
 def test_an_export_without_rows_says_why(tmp_path):
     (tmp_path / "empty.csv").write_text(
         (FIXTURES / "export.csv").read_text().splitlines()[0] + "\n"

@@ -5,7 +5,8 @@ page view when it is a successful ``GET`` of a page of this site by something th
 known crawler; everything else is counted by the rule that removed it, first match wins:
 
 1. ``bots``: the user agent is on the maintained crawler list (``crawler-user-agents``) or the
-   user's own list, or is empty;
+   user's own list, or is one ``ua-parser`` calls a ``Spider`` device (``... Google favicon``,
+   Spinn3r's ``spinn3r.com/robot``), or is empty;
 2. ``methods``: not a ``GET`` (``HEAD``, ``POST``), or no request at all (``""``, ``"-"``, the
    bytes of a TLS handshake sent to the plain-HTTP port);
 3. ``other_sites``: another virtual host than this site's, or a path outside ``site_url``'s
@@ -55,8 +56,8 @@ from datetime import date, timedelta
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import crawleruseragents
+import ua_parser
 from mkdocs.plugins import get_plugin_logger
-from ua_parser import parse_os, parse_user_agent
 
 from ..period import Period
 from . import log_cache, log_formats
@@ -789,13 +790,15 @@ class AccessLogReader:
         """Browser family, OS family and whether the user agent is a crawler, cached."""
         text = agent.decode("utf-8", "replace")
         lowered = text.lower()
+        parsed = ua_parser.parse(text)
+        browser, system, device = parsed.user_agent, parsed.os, parsed.device
         is_bot = (
             text.strip() in ("", "-")
             or crawleruseragents.is_crawler(text)
             or any(word in lowered for word in self.bots)
+            # Crawlers the list misses that ua-parser knows (its device family "Spider").
+            or (device is not None and device.family == "Spider")
         )
-        browser = parse_user_agent(text)
-        system = parse_os(text)
         known = (
             browser.family if browser else "Other",
             system.family if system else "Other",

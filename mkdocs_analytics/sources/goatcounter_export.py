@@ -7,7 +7,9 @@ with "individual pageviews" on, off by default since GoatCounter 2.6: such expor
 header alone, and the record says so.
 
 Counted as GoatCounter counts: a visitor is a row with ``FirstVisit`` (the first view of a
-path in a session), rows of bots are left out, events are kept apart from pages. So the record
+path in a session), rows of bots are left out (and, in version 1 exports, which hold the user
+agent, rows of agents ``ua-parser`` calls a ``Spider`` device, as the access log does), events
+are kept apart from pages. So the record
 has ``"measure": "visitors"`` and every ``views`` is null, like the API source's, and the two
 merge. Browsers, systems, screen sizes, countries and referrers are counted on those first
 visits, as the dashboard of GoatCounter does:
@@ -40,8 +42,8 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
+import ua_parser
 from mkdocs.plugins import get_plugin_logger
-from ua_parser import parse_os, parse_user_agent
 
 from ..period import Period
 from ..records import ranked
@@ -117,7 +119,7 @@ class ExportReader:
         self.counts: Counter = Counter()
         self.samples: list[dict] = []
         self.duplicate_files: list[str] = []
-        self._agents: dict[str, tuple[str, str]] = {}
+        self._agents: dict[str, tuple[str, str, bool]] = {}
 
     def read_all(self, paths: list[str]) -> None:
         """Read each file once, oldest first; a copy of a file read already is left out."""
@@ -195,7 +197,8 @@ class ExportReader:
             when = when.replace(tzinfo=timezone.utc)
         day = when.astimezone(timezone.utc).date().isoformat()
         counts = self.tally.day(day)
-        if _yes(row["Bot"]):
+        browser, system, spider = self._browser_system(row)
+        if _yes(row["Bot"]) or spider:
             counts.excluded["bots"] += 1
             self.counts["bots"] += 1
             return None
@@ -224,7 +227,6 @@ class ExportReader:
         self.counts["visitors"] += 1
         counts.visitors[path] += 1
         counts.site_visitors += 1
-        browser, system = self._browser_system(row)
         breakdowns = counts.breakdowns
         breakdowns["browsers"][browser] += 1
         breakdowns["systems"][system] += 1
@@ -241,16 +243,20 @@ class ExportReader:
             breakdowns["campaigns"][campaign] += 1
         return None
 
-    def _browser_system(self, row: dict) -> tuple[str, str]:
+    def _browser_system(self, row: dict) -> tuple[str, str, bool]:
+        """Browser, system, and whether the user agent is a crawler ua-parser knows."""
         if "System" in row:
-            return without_version(row.get("Browser", "")), without_version(row["System"])
+            return (without_version(row.get("Browser", "")), without_version(row["System"]),
+                    False)
         # Version 1: the browser column holds the user agent.
         agent = row.get("Browser", "")
         known = self._agents.get(agent)
         if known is None:
-            browser, system = parse_user_agent(agent), parse_os(agent)
+            parsed = ua_parser.parse(agent)
+            browser, system, device = parsed.user_agent, parsed.os, parsed.device
             known = (browser.family if browser else "Unknown",
-                     system.family if system else "Unknown")
+                     system.family if system else "Unknown",
+                     device is not None and device.family == "Spider")
             self._agents[agent] = known
         return known
 

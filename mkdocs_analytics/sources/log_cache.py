@@ -27,8 +27,8 @@ import os
 from dataclasses import dataclass, field
 from importlib import metadata
 
-# 2: referrers and campaigns count visitors, not page views.
-VERSION = 2
+# 2: referrers and campaigns count visitors, not page views. 3: ua-parser's spiders are bots.
+VERSION = 3
 HEAD = 64 * 1024
 
 
