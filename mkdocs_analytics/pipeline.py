@@ -8,6 +8,7 @@ only their log lines go through MkDocs' plugin logger.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import os
@@ -151,7 +152,8 @@ def collect(settings: Settings) -> Collection:
         if "schema_version" not in record:
             records[source] = unavailable(source, period, record["reason"])
         path = settings.raw_path(source, period)
-        kept = _read_raw(path) if records[source].get("partial") else None
+        kept = (_read_raw(path, records[source].get(FINGERPRINT))
+                if records[source].get("partial") else None)
         if kept is not None:
             # A collection that stopped part-way never replaces a complete one.
             log.info("%s stopped early; using the complete data collected before for %s",
@@ -218,13 +220,33 @@ LIVE = {
     "goatcounter": ("GoatCounter", "site", "no site"),
     "github": ("GitHub", "units", "no units"),
 }
+# The options a live source's numbers depend on (never its token). A raw record keeps their
+# fingerprint, and is reused only by a build with the same values: a unit fixed or added, or
+# another site, must show at the next build, not an hour later.
+FINGERPRINTED = {"goatcounter": ("site", "top_pages"), "github": ("units", "mode", "api_url")}
+FINGERPRINT = "options_fingerprint"
+# What was already said once in this process.
+_SAID: set[str] = set()
+
+
+def fingerprint(source: str, settings: Settings) -> str:
+    """``sha256:<16 hex>`` of the options ``source``'s record depends on: a hash, since an
+    ``api_url`` may hold a user name."""
+    options = getattr(settings, source)
+    values = [[key, getattr(options, key, None)] for key in FINGERPRINTED[source]]
+    if source == "goatcounter":
+        # The site's own hosts are left out of its referrers.
+        values.append(["own_hosts", sorted(settings.own_hosts)])
+    text = json.dumps(values, default=str, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def _live(source: str, settings: Settings, period: Period) -> dict:
     """A live source's record: fresh from its API, or reused from ``data/raw``.
 
     Reused when ``offline`` is on, or when the raw record of this period is younger than
-    ``cache_ttl`` seconds. Without configuration the source is skipped, said once at INFO.
+    ``cache_ttl`` seconds and was collected with the same options (:func:`fingerprint`).
+    Without configuration the source is skipped, said once at INFO.
     """
     label = LIVE[source][0]
     options = getattr(settings, source)
@@ -234,22 +256,44 @@ def _live(source: str, settings: Settings, period: Period) -> dict:
         return {"available": False, "reason": reason}
 
     path = settings.raw_path(source, period)
+    wanted = fingerprint(source, settings)
     cached = _read_raw(path)
     if settings.offline:
         if cached:
             log.info("%s: offline; using the data collected earlier for %s", label, period.name)
+            if cached.get(FINGERPRINT, wanted) != wanted:
+                where = os.path.relpath(path, settings.root)
+                _say_once(
+                    f"{label}: the data of {period.name} in {where} was collected with other "
+                    f"options ({', '.join(FINGERPRINTED[source])}) than mkdocs.yml has now; "
+                    "it is used as it is while offline"
+                )
             return cached
         log.info("%s: offline and nothing collected for %s yet; skipping", label, period.name)
         return {"available": False, "reason": "offline, and no data collected for this period"}
-    if cached and time.time() - os.path.getmtime(path) < settings.cache_ttl:
+    if cached and cached.get(FINGERPRINT) != wanted:
+        log.info("%s: the data of %s was collected with other options (%s); asking again",
+                 label, period.name, ", ".join(FINGERPRINTED[source]))
+    elif cached and time.time() - os.path.getmtime(path) < settings.cache_ttl:
         log.info("%s: using data collected less than %ds ago", label, settings.cache_ttl)
         return cached
 
     module = importlib.import_module(f".sources.{source}", __package__)
-    return module.collect(options, period, settings)
+    record = module.collect(options, period, settings)
+    if record.get("available"):
+        record[FINGERPRINT] = wanted
+    return record
 
 
-def _read_raw(path: str) -> dict | None:
+def _say_once(message: str) -> None:
+    if message not in _SAID:
+        _SAID.add(message)
+        log.warning(message)
+
+
+def _read_raw(path: str, fingerprint: str | None = None) -> dict | None:
+    """The usable raw record at ``path``; with ``fingerprint``, not one collected with other
+    options (one from before fingerprints, which has none, is taken)."""
     try:
         with open(path, encoding="utf-8") as file:
             record = json.load(file)
@@ -257,6 +301,8 @@ def _read_raw(path: str) -> dict | None:
         return None
     # A partial record (a quota ran out part-way) is not reused: the next build tries again.
     usable = isinstance(record, dict) and record.get("available") and not record.get("partial")
+    if usable and fingerprint is not None and record.get(FINGERPRINT, fingerprint) != fingerprint:
+        return None
     return record if usable else None
 
 

@@ -682,6 +682,8 @@ def test_a_site_builds_its_dashboard_from_the_server(api, site, fake_time, monke
     ]
     assert metrics["referrers"] == EXPECTED["referrers"]
     raw = site.json(f"data/raw/goatcounter/{PERIOD.name}.json")
+    # The options it was collected with (site, top_pages, the site's hosts), never the token.
+    assert raw.pop(pipeline.FINGERPRINT).startswith("sha256:")
     assert raw == EXPECTED
 
     html = site.html()
