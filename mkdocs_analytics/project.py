@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import glob
 import os
+from datetime import datetime, timezone
 from importlib import resources
 from urllib.parse import urlsplit
 
@@ -71,6 +72,13 @@ def settings_for(config: MkDocsConfig, options) -> pipeline.Settings:
             f"option 'data_dir' ({options.data_dir}) is inside docs_dir; writing there "
             "would make `mkdocs serve` rebuild forever. Use a folder next to mkdocs.yml, "
             "such as 'data'."
+        )
+
+    today = datetime.now(timezone.utc).date()
+    if options.period_end is not None and options.period_end > today:
+        raise ProjectError(
+            f"option 'period_end' ({options.period_end}) is in the future: today is {today} "
+            "(UTC); give a day that has come, or leave it unset for the latest period"
         )
 
     threshold_file = _threshold_file(root, options.thresholds)

@@ -160,6 +160,7 @@ def test_combined_log_counts_exactly():
         "removed": {"bots": 2, "methods": 1, "other_sites": 0, "redirects": 1, "errors": 2,
                     "assets": 2},
         "kept": 10,
+        "future": 0,
     }
     # Every line is accounted for exactly once: 10 views + 8 excluded = 18 parsed.
     views = sum(row["views"] for row in record["site_daily"])
@@ -585,6 +586,114 @@ def test_utc_day_honours_offset_minutes(tmp_path, stamp, day):
     assert [row for row in record["daily"] if row["path"] == "/t"] == [
         {"date": day, "path": "/t", "views": 1, "visitors": 1}
     ]
+
+
+FUTURE_LOG = "".join(
+    [
+        # 1, 2: 03-11 and 03-12, a view each; 03-12 is "tomorrow" to a clock of 03-11 and
+        # still counts (a day of clock skew).
+        entry("192.0.2.1", "11/Mar/2024:10:00:00 +0000", "GET / HTTP/1.1",
+              referrer="https://a.example/"),
+        entry("192.0.2.2", "12/Mar/2024:10:00:00 +0000", "GET /guide/ HTTP/1.1"),
+        # 3: local 03-12 but 00:30 UTC on 03-13: in the future.
+        entry("192.0.2.3", "12/Mar/2024:23:30:00 -0100", "GET /late/ HTTP/1.1"),
+        # 4, 5: a wrong clock in 2031, a view and a bot: both in the future, counted nowhere
+        # else (not even as a bot).
+        entry("192.0.2.4", "01/Jan/2031:10:00:00 +0000", "GET /2031/ HTTP/1.1",
+              referrer="https://future.example/"),
+        entry("192.0.2.5", "01/Jan/2031:10:00:00 +0000", "GET / HTTP/1.1", agent=GOOGLEBOT),
+    ]
+)
+
+
+def test_requests_dated_in_the_future_are_left_out_and_said(tmp_path, caplog):
+    (tmp_path / "future.log").write_text(FUTURE_LOG)
+    with caplog.at_level("WARNING"):
+        record, reader = read(["future.log"], tmp_path, period_days=3, today=date(2024, 3, 11))
+    # The period ends on 03-12, the latest day not in the future, not in 2031.
+    assert reader.latest_day() == "2024-03-12"
+    assert record["period"] == {"start": "2024-03-10", "end": "2024-03-12", "days": 3}
+    assert record["daily"] == [
+        {"date": "2024-03-11", "path": "/", "views": 1, "visitors": 1},
+        {"date": "2024-03-12", "path": "/guide", "views": 1, "visitors": 1},
+    ]
+    assert record["referrers"] == [{"name": "a.example", "count": 1}]
+    assert record["excluded"] == {}
+    quality = record["quality"]
+    # parsed 5 = removed 0 + kept 2 + future 3.
+    assert (quality["parsed"], quality["kept"], quality["future"]) == (5, 2, 3)
+    assert quality["removed"] == dict.fromkeys(quality["removed"], 0)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [
+        "analytics: access log: 3 requests dated after 2024-03-12 (today, UTC, and a day of "
+        "clock skew) left out: is the server's clock right? The period ends on 2024-03-12, the "
+        "latest day before them"
+    ]
+
+
+def test_a_cached_file_with_future_requests_is_read_again_the_next_day(tmp_path):
+    (tmp_path / "future.log").write_text(FUTURE_LOG)
+    cache = str(tmp_path / "cache")
+    first, _ = read(["future.log"], tmp_path, period_days=3, today=date(2024, 3, 11),
+                    cache_dir=cache)
+    assert first["quality"]["future"] == 3
+    # A day later, line 3 (03-13) is no longer in the future: it counts; 2031 still does not.
+    second, reader = read(["future.log"], tmp_path, period_days=3, today=date(2024, 3, 12),
+                          cache_dir=cache)
+    assert reader.deferred == []
+    assert second["period"] == {"start": "2024-03-11", "end": "2024-03-13", "days": 3}
+    assert [row["views"] for row in second["site_daily"]] == [1, 1, 1]
+    assert second["quality"]["future"] == 2
+
+
+def test_a_build_with_a_line_of_2099_keeps_the_log_s_period(site, caplog):
+    site.write(
+        "mkdocs.yml",
+        """
+        site_name: Future
+        site_url: https://docs.example.org/
+        theme: mkdocs
+        plugins:
+          - analytics:
+              min_count: 1
+              period_days: 2
+              access_log:
+                paths: [logs/access.log]
+        """,
+    )
+    site.write("docs/index.md", "# Home\n")
+    site.write("logs/access.log", FUTURE_LOG.replace("/2031:", "/2099:"))
+    with caplog.at_level("WARNING"):
+        site.build()
+    metrics = site.json("data/engagement-metrics.json")
+    # Lines 1 to 3 (line 3 is 03-13 UTC, long past) count; the two of 2099 do not.
+    assert metrics["period"] == {"start": "2024-03-12", "end": "2024-03-13", "days": 2}
+    assert metrics["site_totals"]["page_views"] == 2
+    assert metrics["data_quality"]["future"] == 2
+    assert sorted(p.name for p in (site.root / "data" / "history").glob("*.json")) == [
+        "2024-03-12--2024-03-13.json"
+    ]
+    assert any("access log: 2 requests dated after" in r.getMessage()
+               and r.levelname == "WARNING" for r in caplog.records)
+
+
+def test_a_period_end_in_the_future_is_refused_at_load(site, caplog):
+    from mkdocs.exceptions import Abort
+
+    site.write(
+        "mkdocs.yml",
+        """
+        site_name: Future
+        plugins:
+          - analytics:
+              period_end: 2099-01-01
+        """,
+    )
+    site.write("docs/index.md", "# Home\n")
+    with pytest.raises(Abort):
+        site.build()
+    assert "option 'period_end' (2099-01-01) is in the future: today is" in caplog.text
+    assert not (site.root / "data").exists()
 
 
 # 6. Privacy -----------------------------------------------------------------------------------

@@ -59,6 +59,7 @@ def test_rows_become_a_page_views_record(tmp_path):
             {"file": "daily.csv", "line": 9, "reason": "unreadable date"},
         ],
         "superseded_rows": 0,
+        "future": 0,
         "site_visitors": "given for some days, the sum of pages for the others",
     }
     assert schemas.errors("raw-record", record) == []
@@ -75,6 +76,25 @@ def test_referrer_hosts_that_are_addresses_are_never_named(tmp_path):
     # 4 + 2 visitors came from hosts written as addresses, 3 from example.com.
     assert record["referrers"] == [
         {"name": "(an IP address)", "count": 6}, {"name": "example.com", "count": 3},
+    ]
+
+
+def test_rows_dated_in_the_future_are_left_out_and_said(tmp_path, caplog):
+    # To a clock of 03-10, the 11th is tomorrow (a day of skew: counted), 2031 is the future.
+    (tmp_path / "d.csv").write_text(
+        "2024-03-10,/,3,2\n2024-03-11,/,4,3\n2031-01-01,/,9,9\n2031-01-02,/a/,1,1\n"
+    )
+    with caplog.at_level("WARNING"):
+        reader = scan(["d.csv"], str(tmp_path), today=date(2024, 3, 10))
+    assert reader.latest_day() == "2024-03-11"
+    record = reader.record(TWO_DAYS)
+    assert [(d["date"], d["views"]) for d in record["site_daily"]] == [
+        ("2024-03-10", 3), ("2024-03-11", 4),
+    ]
+    assert (record["quality"]["rows"], record["quality"]["future"]) == (4, 2)
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        "analytics: daily CSV: 2 rows dated after 2024-03-11 (today, UTC, and a day of clock "
+        "skew) left out: is the warehouse's clock right?"
     ]
 
 

@@ -75,6 +75,7 @@ def test_the_sample_export_counts_as_goatcounter_does():
         "pageviews": 2,
         "visitors": 2,
         "direct_visits": 1,
+        "future": 0,
         "note": None,
     }
     assert schemas.errors("raw-record", record) == []
@@ -181,6 +182,26 @@ def test_a_version_1_row_of_a_spider_is_a_bot(tmp_path):
     assert record["excluded"] == {"bots": 1}
     assert record["browsers"] == [{"name": "Firefox", "count": 1}]
     assert record["quality"]["bots"] == 1
+
+
+def test_rows_dated_in_the_future_are_left_out_and_said(tmp_path, caplog):
+    # To a clock of 2019-05-01, the 2nd is tomorrow (counted); a row of 2031 is not.
+    (tmp_path / "future.csv").write_text(
+        HEADER_1 + "\n"
+        + f'/docs/,Docs,false,0,1,true,,,"{FIREFOX}","1920,1080,1",NL,2019-05-01T10:00:00Z\n'
+        + f'/docs/,Docs,false,0,2,true,,,"{FIREFOX}","1920,1080,1",NL,2019-05-02T10:00:00Z\n'
+        + f'/docs/,Docs,false,0,3,true,,,"{FIREFOX}","1920,1080,1",NL,2031-01-01T10:00:00Z\n'
+    )
+    with caplog.at_level("WARNING"):
+        reader = scan(["future.csv"], str(tmp_path), today=date(2019, 5, 1))
+    assert reader.latest_day() == "2019-05-02"
+    record = reader.record(MAY)
+    assert [d["visitors"] for d in record["site_daily"]] == [1, 1]
+    assert (record["quality"]["rows"], record["quality"]["future"]) == (3, 1)
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        "analytics: GoatCounter export: 1 rows dated after 2019-05-02 (today, UTC, and a day of "
+        "clock skew) left out: is the clock of the GoatCounter server right?"
+    ]
 
 
 def test_an_export_without_rows_says_why(tmp_path):

@@ -36,6 +36,10 @@ whose content equals an earlier one's (``access.log.2`` beside ``access.log.2.gz
 once. When a file starts before the previous one ends and its first request is one the previous
 file holds (two copies of a growing log), the requests both hold are counted once.
 
+Requests dated after today (UTC), beyond a day of clock skew, are left out of every count and
+counted in the quality block's ``future``, and said at WARNING: one line of 2031 must not move
+the period to 2031. The default period ends on the latest day that is not in the future.
+
 Unchanged files are not read again: see ``log_cache.py``.
 """
 
@@ -62,7 +66,7 @@ from mkdocs.plugins import get_plugin_logger
 from ..period import Period
 from . import log_cache, log_formats
 from .names import public_referrer
-from .tally import Tally
+from .tally import Tally, last_allowed_day
 
 log = get_plugin_logger("analytics")
 
@@ -311,6 +315,8 @@ class FileRead:
         self.lines_read = 0
         self.parsed = 0
         self.malformed = 0
+        # Requests dated after the last day allowed (a wrong clock): counted nowhere else.
+        self.future = 0
         self.samples: list[dict] = []
         self.duplicates = 0
         self.first: int | None = None
@@ -365,8 +371,13 @@ class AccessLogReader:
         period: Period | None = None,
         period_days: int = 7,
         cache_dir: str | None = None,
+        today: date | None = None,
     ) -> None:
         self.own_hosts = {_bare_host(host) for host in own_hosts if host}
+        # Requests of later days are in the future: see last_allowed_day.
+        self.last_day = last_allowed_day(today)
+        # Where such a request's day would be: an accumulator that is never counted.
+        self.future = DayAcc()
         self.bots = [word.lower() for word in bots if word]
         self.fmt = fmt
         self.pattern = pattern or None
@@ -428,6 +439,9 @@ class AccessLogReader:
         plan = []
         for path in paths:
             entry = self.cache.get(path) if self.cache else None
+            if entry is not None and entry.quality.get("future"):
+                # What was in the future then may not be now: read the file again.
+                entry = None
             plan.append(entry if entry is not None else self._open(path))
         plan.sort(key=lambda item: (item.first is None, item.first or 0, item.name))
         # Files that start in the same minute may be copies of each other: their contents
@@ -647,7 +661,9 @@ class AccessLogReader:
             read.others[key] = None
             return None
         day = when[0]
-        if read.only is not None and day != read.only:
+        if day > self.last_day:
+            acc = self.future
+        elif read.only is not None and day != read.only:
             acc = read.scratch
         else:
             acc = read.days.get(day)
@@ -698,6 +714,7 @@ class AccessLogReader:
         agents = self._agents if read.parser.has_agent else self._plain_agents
         targets, referrers = self._targets, self._referrers
         hosts, statuses, salt = self._hosts, STATUS, self.salt
+        future = self.future
         failed = False
         for (host, forwarded, client, hour, minute, zone, method, target, status, referrer,
              agent, forwarded_header, country) in requests:
@@ -712,6 +729,9 @@ class AccessLogReader:
                 failed = True
                 continue
             zone0 = read.zone
+            if acc is future:
+                read.future += 1
+                continue
             try:
                 ua = agents[agent]
             except KeyError:
@@ -960,7 +980,8 @@ class AccessLogReader:
         """What was read, from every file. The counts by rule describe the files, not the
         period (the record's ``excluded`` does that): ``lines_read`` = ``parsed`` +
         ``malformed`` + ``duplicates`` (one line each), and ``parsed`` = the ``removed`` +
-        ``kept``."""
+        ``kept`` + ``future`` (requests dated after today and a day of clock skew, counted
+        nowhere else)."""
         summaries = sorted(
             [(read.first or 0, read.name, read.summary) for read in self.reads]
             + [(entry.first or 0, entry.name, entry.quality) for entry in self.deferred],
@@ -972,8 +993,8 @@ class AccessLogReader:
         formats: list[str] = []
         detected = True
         for _, _, summary in summaries:
-            for key in ("lines_read", "parsed", "malformed", "duplicates", "kept"):
-                totals[key] += summary[key]
+            for key in ("lines_read", "parsed", "malformed", "duplicates", "kept", "future"):
+                totals[key] += summary.get(key, 0)
             removed.update(summary["removed"])
             samples += summary["malformed_samples"]
             if summary["format"] not in formats:
@@ -991,6 +1012,7 @@ class AccessLogReader:
             "duplicate_files": self.duplicate_files,
             "removed": {rule: removed[rule] for rule in RULES},
             "kept": totals["kept"],
+            "future": totals["future"],
         }
 
     def record(self, period: Period) -> dict:
@@ -1050,6 +1072,7 @@ def _summary(read: FileRead, days: dict) -> dict:
         "duplicates": read.duplicates,
         "removed": {rule: removed[rule] for rule in RULES},
         "kept": kept,
+        "future": read.future,
     }
 
 
@@ -1068,6 +1091,7 @@ def scan(
     pattern: str | None = None,
     prefix: str = "",
     cache_dir: str | None = None,
+    today: date | None = None,
 ) -> AccessLogReader:
     """Read the log files; the reader then gives the latest day and the record of a period.
 
@@ -1076,7 +1100,7 @@ def scan(
     """
     reader = AccessLogReader(
         own_hosts, bots, fmt=fmt, pattern=pattern, prefix=prefix, period=period,
-        period_days=period_days, cache_dir=cache_dir,
+        period_days=period_days, cache_dir=cache_dir, today=today,
     )
     reader.read_all(find_files(patterns, root))
     quality = reader.quality()
@@ -1089,6 +1113,14 @@ def scan(
         f" ({unchanged} unchanged since the last run, counted from the cache; "
         f"{reader.reread_days} of their days read again)" if unchanged else "",
     )
+    if quality["future"]:
+        log.warning(
+            "access log: %d requests dated after %s (today, UTC, and a day of clock skew) "
+            "left out: is the server's clock right? The period ends %s",
+            quality["future"], reader.last_day,
+            f"on {reader.latest_day()}, the latest day before them"
+            if reader.latest_day() else "nowhere: no request is dated before them",
+        )
     return reader
 
 

@@ -21,6 +21,8 @@ record's quality says so.
 A header row is optional; with one, columns are found by name, in any order. Files are plain or
 ``.gz``. When several files hold the same date (a weekly export of the last 28 days), the rows
 of the newest file (by modification time) are used for that date and the others' are not.
+Rows dated after today (UTC), beyond a day of clock skew, are left out, counted in the
+quality's ``future`` and said at WARNING.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from mkdocs.plugins import get_plugin_logger
 from ..period import Period
 from .access_log import _bare_host, normalize_path, site_path
 from .names import public_referrer
-from .tally import Tally
+from .tally import Tally, last_allowed_day
 
 log = get_plugin_logger("analytics")
 
@@ -68,9 +70,12 @@ def find_files(patterns: Iterable[str], root: str) -> list[str]:
 
 
 class DailyCsvReader:
-    def __init__(self, own_hosts: Iterable[str] = (), prefix: str = "") -> None:
+    def __init__(self, own_hosts: Iterable[str] = (), prefix: str = "",
+                 today: date | None = None) -> None:
         self.own = {_bare_host(host) for host in own_hosts if host}
         self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+        # Rows of later days are in the future (a wrong clock): see tally.last_allowed_day.
+        self.last_day = last_allowed_day(today)
         self.tally = Tally(SOURCE, measure="page_views")
         self.files: list[str] = []
         self.counts: Counter = Counter()
@@ -126,6 +131,9 @@ class DailyCsvReader:
             return "views and visitors must be whole numbers"
         if views < 0 or visitors < 0:
             return "negative count"
+        if day > self.last_day:
+            self.counts["future"] += 1
+            return None
         if day in taken:
             self.counts["superseded"] += 1
             return None
@@ -173,6 +181,7 @@ class DailyCsvReader:
             "malformed": self.counts["malformed"],
             "malformed_samples": self.samples,
             "superseded_rows": self.counts["superseded"],
+            "future": self.counts["future"],
             "site_visitors": (
                 "given" if days and all(day in self.site_days for day in days)
                 else "sum of pages" if not any(day in self.site_days for day in days)
@@ -203,9 +212,9 @@ def _open_text(path: str):
 
 
 def scan(patterns: Iterable[str], root: str, *, own_hosts: Iterable[str] = (),
-         prefix: str = "") -> DailyCsvReader:
+         prefix: str = "", today: date | None = None) -> DailyCsvReader:
     """Read the CSV files; the reader then gives the latest day and a period's record."""
-    reader = DailyCsvReader(own_hosts, prefix)
+    reader = DailyCsvReader(own_hosts, prefix, today)
     try:
         reader.read_all(find_files(patterns, root))
     except (OSError, EOFError, UnicodeError) as error:
@@ -216,4 +225,9 @@ def scan(patterns: Iterable[str], root: str, *, own_hosts: Iterable[str] = (),
         quality["rows"], ", ".join(quality["files"]), quality["malformed"],
         quality["superseded_rows"],
     )
+    if quality["future"]:
+        log.warning(
+            "daily CSV: %d rows dated after %s (today, UTC, and a day of clock skew) left out: "
+            "is the warehouse's clock right?", quality["future"], reader.last_day,
+        )
     return reader

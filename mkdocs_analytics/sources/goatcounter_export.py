@@ -24,6 +24,9 @@ visits, as the dashboard of GoatCounter does:
   campaign column: the campaign sources (``utm_source``, ``ref``) are listed as ``campaigns``.
   A host that is an IP address is counted as ``(an IP address)``, never named.
 
+Rows dated after today (UTC), beyond a day of clock skew, are left out, counted in the
+quality's ``future`` and said at WARNING.
+
 Files are read in the order of their first row; a file whose content equals an earlier one's
 is read once. Incremental exports (``start_from_hit_id``) never overlap; two full exports of
 the same site do, and would count twice: give the newest one only.
@@ -39,7 +42,7 @@ import io
 import os
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from urllib.parse import urlsplit
 
 import ua_parser
@@ -49,7 +52,7 @@ from ..period import Period
 from ..records import ranked
 from .access_log import _bare_host, normalize_path, site_path
 from .names import public_referrer
-from .tally import Tally
+from .tally import Tally, last_allowed_day
 
 log = get_plugin_logger("analytics")
 
@@ -108,9 +111,12 @@ def _yes(value: str) -> bool:
 class ExportReader:
     """Rows of one or more exports, counted by UTC day."""
 
-    def __init__(self, own_hosts: Iterable[str] = (), prefix: str = "") -> None:
+    def __init__(self, own_hosts: Iterable[str] = (), prefix: str = "",
+                 last_day: str | None = None) -> None:
         self.own = {_bare_host(host) for host in own_hosts if host}
         self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+        # Rows of later days are in the future (a wrong clock): see tally.last_allowed_day.
+        self.last_day = last_day or last_allowed_day()
         self.tally = Tally(SOURCE, measure="visitors")
         self.events: dict[str, Counter] = {}
         self.titles_seen: dict[str, str] = {}
@@ -127,7 +133,7 @@ class ExportReader:
         for _, name, path in sorted(
             (_first_date(path) or "", os.path.basename(path), path) for path in paths
         ):
-            part = ExportReader(self.own, self.prefix)
+            part = ExportReader(self.own, self.prefix, self.last_day)
             digest = part.read(path)
             if digest in digests:
                 self.duplicate_files.append(name)
@@ -196,6 +202,9 @@ class ExportReader:
         if when.tzinfo is None:
             when = when.replace(tzinfo=timezone.utc)
         day = when.astimezone(timezone.utc).date().isoformat()
+        if day > self.last_day:
+            self.counts["future"] += 1
+            return None
         counts = self.tally.day(day)
         browser, system, spider = self._browser_system(row)
         if _yes(row["Bot"]) or spider:
@@ -297,6 +306,7 @@ class ExportReader:
             "pageviews": counts["pageviews"],
             "visitors": counts["visitors"],
             "direct_visits": counts["direct"],
+            "future": counts["future"],
             "note": None if counts["rows"] else (
                 "the export has no rows: GoatCounter keeps them only with 'individual "
                 "pageviews' on (Settings), off by default since version 2.6"
@@ -352,9 +362,9 @@ def _first_date(path: str) -> str | None:
 
 
 def scan(patterns: Iterable[str], root: str, *, own_hosts: Iterable[str] = (),
-         prefix: str = "") -> ExportReader:
+         prefix: str = "", today: date | None = None) -> ExportReader:
     """Read the export files; the reader then gives the latest day and a period's record."""
-    reader = ExportReader(own_hosts, prefix)
+    reader = ExportReader(own_hosts, prefix, last_allowed_day(today))
     try:
         reader.read_all(find_files(patterns, root))
     except (OSError, EOFError) as error:
@@ -369,4 +379,10 @@ def scan(patterns: Iterable[str], root: str, *, own_hosts: Iterable[str] = (),
     )
     if quality["note"]:
         log.info("GoatCounter export: %s", quality["note"])
+    if quality["future"]:
+        log.warning(
+            "GoatCounter export: %d rows dated after %s (today, UTC, and a day of clock skew) "
+            "left out: is the clock of the GoatCounter server right?",
+            quality["future"], reader.last_day,
+        )
     return reader

@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from importlib import metadata
 
 # 2: referrers and campaigns count visitors, not page views. 3: ua-parser's spiders are bots.
-VERSION = 3
+# 4: requests dated in the future are left out, and counted in the quality's "future".
+VERSION = 4
 HEAD = 64 * 1024
 
 

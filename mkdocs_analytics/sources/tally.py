@@ -9,9 +9,24 @@ record, key for key, as ``RecordBuilder.build``.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date, datetime, timedelta, timezone
 
 from ..period import Period
 from ..records import BREAKDOWNS, SCHEMA_VERSION, ranked
+
+# Days of clock skew allowed: a line dated tomorrow (UTC) still counts, a later one is "future".
+CLOCK_SKEW_DAYS = 1
+
+
+def last_allowed_day(today: date | None = None) -> str:
+    """The latest UTC day a file source may count: today (UTC), plus a day of clock skew.
+
+    A line or row dated later comes from a wrong clock (or a forged line): it is left out of
+    the counts, and said, so that it can neither move the period nor write a snapshot of a
+    year that has not happened.
+    """
+    today = today or datetime.now(timezone.utc).date()
+    return (today + timedelta(days=CLOCK_SKEW_DAYS)).isoformat()
 
 
 class DayTally:
