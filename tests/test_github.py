@@ -629,6 +629,40 @@ def test_recorded_server_errors_that_last_make_the_source_unavailable(fake, run,
     assert sleeps == [1, 2, 4] and record["requests"] == 4 == len(fake.seen)
 
 
+def test_server_errors_with_a_small_cap_are_reported_as_server_errors(fake, run, sleeps):
+    """The cap stops the retries, not the report: what failed is said, not the cap."""
+    failed = limit("server_502")
+    fake.add("/repos/PyGithub/PyGithub", failed["status"], failed["json"],
+             headers=failed["headers"])
+    record = run({"P": ["PyGithub/PyGithub"]}, max_requests=2)
+
+    assert record["reason"] == "stopped early: GitHub answered 502 BAD GATEWAY 2 times"
+    assert sleeps == [1] and record["requests"] == 2 == len(fake.seen)
+
+
+@pytest.mark.parametrize("cap", [2, 1000])
+def test_a_refused_connection_is_reported_whatever_the_cap(sleeps, tmp_path, cap):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    options = GitHubConfig()
+    options.load_dict({"units": {"I": ["real-org"]}, "api_url": f"http://127.0.0.1:{port}",
+                       "max_requests": cap})
+    assert options.validate() == ([], [])
+    record = github.collect(options, PERIOD, SimpleNamespace(data_dir=str(tmp_path)),
+                            sleep=sleeps.append, clock=lambda: NOW)
+
+    assert record["available"] is False
+    assert record["reason"] == (
+        f"stopped early: couldn't connect to 127.0.0.1:{port} (Connection refused): check "
+        "'api_url' and the network"
+    )
+    # Within the cap: two attempts with a cap of 2, else the first and three retries.
+    assert record["requests"] == min(cap, 4) and sleeps == [1, 2, 4][: min(cap, 4) - 1]
+
+
 def test_an_answer_of_unexpected_shape_stops_without_breaking_the_build(fake, run):
     fake.load("acme.json")
     listing = next(r for r in fake.routes if r["path"] == "/orgs/acme-labs/repos")

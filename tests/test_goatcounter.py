@@ -424,11 +424,32 @@ def test_the_request_cap_stops_the_collection(api, tmp_path, fake_time, warnings
     assert len(api.log) == 5
 
 
-def test_retries_count_against_the_cap(api, tmp_path, fake_time):
+def test_retries_count_against_the_cap_and_the_failure_is_reported(api, tmp_path, fake_time):
+    """A retry the cap leaves no room for is not made; the reason is the failure retried,
+    not the cap (raising max_requests would not help)."""
     api.expect_request("/api/v0/me").respond_with_data("", status=503)
     record = collect(api, tmp_path, fake_time, max_requests=2)
-    assert record["reason"].startswith("stopped at 2 requests")
+    assert record["reason"] == (
+        "GoatCounter failed after 1 retries (HTTP 503: no message): try again later"
+    )
     assert len(api.log) == 2
+    assert fake_time.sleeps == [1.0]
+
+
+def test_a_refused_connection_with_a_small_cap_says_so(tmp_path, fake_time):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    record = goatcounter.collect(
+        SimpleNamespace(site=f"http://127.0.0.1:{port}", token=TOKEN, top_pages=2, timeout=5,
+                        max_requests=2),
+        PERIOD, settings(tmp_path), sleep=fake_time.sleep, clock=fake_time.clock,
+    )
+    assert record["reason"] == (
+        f"couldn't connect to 127.0.0.1:{port} (Connection refused): check the option 'site' "
+        "and the network"
+    )
+    assert fake_time.sleeps == [1.0]  # one retry: two attempts, the cap
 
 
 # Errors ------------------------------------------------------------------------------------

@@ -37,7 +37,8 @@ What is counted, and what is left out:
   and named in ``problems``, and in its unit's ``unread``: the unit is not ``complete``.
 
 Limits: one request at a time. urllib3's ``Retry`` retries 5xx and connection errors three
-times after 1, 2 and 4 s. Every answer is read within the limits of ``http.py``: whole within
+times after 1, 2 and 4 s, within ``max_requests``: when the cap leaves no room for a retry, the
+failure itself is the reason (``couldn't connect to ... (Connection refused)``), not the cap. Every answer is read within the limits of ``http.py``: whole within
 ``timeout`` seconds (a server that drips never holds a build), at most 8 MB, after at most 5
 redirects; a body cut off, too slow or too large stops the collection, without a retry. A rate
 limit (403 or 429) waits ``Retry-After``, else until ``x-ratelimit-reset`` when
@@ -253,6 +254,11 @@ class CountedRetry(Retry):
     def new(self, **kwargs) -> CountedRetry:
         return super().new(client=self.client, **kwargs)
 
+    def is_exhausted(self) -> bool:
+        """Out of retries, or of requests (``max_requests``): the failure that would have been
+        retried is then reported as it is, not hidden behind the cap."""
+        return super().is_exhausted() or self.client.requests >= self.client.max_requests
+
     def sleep(self, response=None) -> None:
         self.client.sleep(max(self.get_backoff_time(), SHORTEST_WAIT))
         self.client.requests += 1
@@ -324,9 +330,10 @@ class Client:
             self._wait_for_quota(url)
             response = self._send(method, url, **kwargs)
             if response.status_code >= 500:
+                retried = getattr(getattr(response.raw, "retries", None), "history", ())
                 raise Stop(
                     f"GitHub answered {response.status_code} {response.reason} "
-                    f"{SERVER_RETRIES + 1} times"
+                    f"{len(retried) + 1} times"
                 )
             wait = self._limit_wait(response)
             if wait is None:
@@ -373,6 +380,12 @@ class Client:
             return (
                 f"no answer from {self.origin} within {self.timeout} s ({path}): try again "
                 "later, or raise the option 'timeout'"
+            )
+        if isinstance(error, requests.ConnectionError):
+            host = urlsplit(url).netloc.rpartition("@")[2]
+            return (
+                f"couldn't connect to {host} ({http.os_reason(reason or error)}): check "
+                "'api_url' and the network"
             )
         return f"no answer from {self.origin} ({type(error).__name__})"
 

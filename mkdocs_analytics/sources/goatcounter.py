@@ -18,7 +18,9 @@ says ``"measure": "visitors"`` and every ``views`` is null. Events (``event: tru
 pages; they are counted apart, in ``events``.
 
 Every request, retries included, passes one :class:`Gate`: at most ``max_requests`` of them
-per collection, at most three a second (the server allows four a second per IP address).
+per collection, at most three a second (the server allows four a second per IP address). A
+retry the cap leaves no room for is not made, and the failure it would have retried is the
+reason (``couldn't connect to ... (Connection refused)``), not the cap.
 urllib3's ``Retry`` retries 429 (after ``Retry-After``, where 0 means one second, or
 ``X-Rate-Limit-Reset`` on servers before v2.6), 5xx and connection errors, a few times, with
 backoff. Every answer is read within the limits of ``http.py``: whole within ``timeout`` seconds
@@ -239,6 +241,12 @@ class GatedRetry(Retry):
     def new(self, **kwargs) -> GatedRetry:
         return super().new(gate=self.gate, **kwargs)
 
+    def is_exhausted(self) -> bool:
+        """Out of retries, or of requests: a retry the cap leaves no room for is not made,
+        and the failure it would have retried is reported as it is (a refused connection, a
+        502), not as the cap."""
+        return super().is_exhausted() or self.gate.used >= self.gate.max_requests
+
     def sleep(self, response=None) -> None:
         wait = self.retry_wait(response)
         what = f"HTTP {response.status}" if response is not None else "no connection"
@@ -361,7 +369,7 @@ class Client:
                 "try again later, or raise the option 'timeout'"
             )
         return (
-            f"couldn't connect to {self.host} ({_os_reason(reason)}): "
+            f"couldn't connect to {self.host} ({http.os_reason(reason)}): "
             "check the option 'site' and the network"
         )
 
@@ -455,16 +463,6 @@ def _error_text(body: bytes) -> str:
 
 def _joined(problem) -> str:
     return ", ".join(map(str, problem)) if isinstance(problem, list) else str(problem)
-
-
-def _os_reason(error: BaseException) -> str:
-    """The operating system's words for a network error (``Connection refused``)."""
-    seen = error
-    while seen is not None:
-        if isinstance(seen, OSError) and seen.strerror:
-            return seen.strerror
-        seen = seen.__cause__ or seen.__context__
-    return type(error).__name__
 
 
 # Reading the API -------------------------------------------------------------------------

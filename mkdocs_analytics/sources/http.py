@@ -182,6 +182,17 @@ def _read(response: requests.Response, cap: int, timeout) -> bytes:
             raise AnswerError(f"is over {_size(cap)}, {_MOST}", "size")
 
 
+def os_reason(error: BaseException) -> str:
+    """The operating system's words for a network error (``Connection refused``), found in
+    the chain of errors urllib3 and requests wrap around it, else the error's type."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.strerror:
+            return seen.strerror
+        seen = seen.__cause__ or seen.__context__
+    return type(error).__name__
+
+
 def _size(cap: int) -> str:
     return f"{cap / 2**20:g} MB" if cap >= 2**20 else f"{cap:,} bytes"
 
