@@ -71,6 +71,9 @@ class Settings:
     github: Any = None
     cache_ttl: int = 3600
     offline: bool = False
+    # Live collections that failed, kept by the plugin across `mkdocs serve` rebuilds (None:
+    # remember nothing, as in a one-off build or the command line). See _live.
+    failures: dict | None = None
 
     @property
     def raw_dir(self) -> str:
@@ -227,6 +230,9 @@ FINGERPRINTED = {"goatcounter": ("site", "top_pages"), "github": ("units", "mode
 FINGERPRINT = "options_fingerprint"
 # What was already said once in this process.
 _SAID: set[str] = set()
+# How long (at most; never longer than cache_ttl) a failed live collection is remembered
+# within one process, so that `mkdocs serve` does not wait for it again on every rebuild.
+FAILURE_MEMORY = 300
 
 
 def fingerprint(source: str, settings: Settings) -> str:
@@ -246,7 +252,10 @@ def _live(source: str, settings: Settings, period: Period) -> dict:
 
     Reused when ``offline`` is on, or when the raw record of this period is younger than
     ``cache_ttl`` seconds and was collected with the same options (:func:`fingerprint`).
-    Without configuration the source is skipped, said once at INFO.
+    Without configuration the source is skipped, said once at INFO. With ``settings.failures``
+    (the plugin's, kept across `mkdocs serve` rebuilds), a collection that failed (unavailable
+    or partial) is not asked again with the same options for ``min(cache_ttl, 300)`` seconds:
+    its record is reused, said at INFO, instead of waiting for the same failure again.
     """
     label = LIVE[source][0]
     options = getattr(settings, source)
@@ -278,11 +287,37 @@ def _live(source: str, settings: Settings, period: Period) -> dict:
         log.info("%s: using data collected less than %ds ago", label, settings.cache_ttl)
         return cached
 
+    memory = settings.failures
+    key = (source, period.name, _asked_with(source, settings))
+    hold = min(settings.cache_ttl, FAILURE_MEMORY)
+    if memory is not None and key in memory:
+        when, record = memory[key]
+        ago = time.monotonic() - when
+        if ago < hold:
+            log.info("%s: not asked again: it failed %.0f s ago (%s); asked again %d s after "
+                     "that, or when its options change", label, ago, record["reason"], hold)
+            return dict(record)
+
     module = importlib.import_module(f".sources.{source}", __package__)
     record = module.collect(options, period, settings)
     if record.get("available"):
         record[FINGERPRINT] = wanted
+    if memory is not None:
+        if record.get("available") and not record.get("partial"):
+            memory.pop(key, None)
+        else:
+            memory[key] = (time.monotonic(), record)
     return record
+
+
+def _asked_with(source: str, settings: Settings) -> str:
+    """A hash of every option the source was asked with, the token and timeouts included (a
+    failure may be theirs): a failed collection is remembered only for the same ones."""
+    options = getattr(settings, source)
+    values = dict(options) if hasattr(options, "keys") else vars(options)
+    text = json.dumps([fingerprint(source, settings), sorted(values.items(), key=lambda kv: kv[0])],
+                      default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _say_once(message: str) -> None:

@@ -62,6 +62,8 @@ class AnalyticsPlugin(BasePlugin[AnalyticsConfig]):
         self.serving = False
         self.timings: dict[str, float] = {}
         self.dark_fallback = False
+        # Failed live collections, remembered across `mkdocs serve` rebuilds (pipeline._live).
+        self.failures: dict = {}
 
     # Defining on_startup keeps this instance alive across `mkdocs serve` rebuilds.
     def on_startup(self, *, command: str, dirty: bool) -> None:
@@ -77,6 +79,7 @@ class AnalyticsPlugin(BasePlugin[AnalyticsConfig]):
             self.settings = project.settings_for(config, options)
         except project.ProjectError as error:
             raise PluginError(f"analytics: {error}") from None
+        self.settings.failures = self.failures
         config.extra_css.append(options.dashboard_dir + CSS_NAME)
         self.dark_fallback = _has_dark_palette(config)
         if self.dark_fallback:

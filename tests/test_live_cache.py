@@ -215,3 +215,95 @@ def test_a_partial_collection_keeps_only_a_complete_record_of_the_same_options(
         stopped if source == "github" else {"available": False, "reason": "off"}))
     collection = pipeline.collect(settings)
     assert collection.records["github"] == stopped
+
+
+# A failed collection within one process (`mkdocs serve`) ----------------------------------
+
+
+def refusing_goatcounter(httpserver) -> None:
+    """A GoatCounter that refuses every token at once (no retry)."""
+    httpserver.expect_request("/api/v0/me").respond_with_json(
+        {"error": "unknown token"}, status=401
+    )
+
+
+def live_settings(tmp_path, httpserver, failures, token="token-one", cache_ttl=3600):
+    from mkdocs_analytics.config import GoatCounterConfig
+
+    options = GoatCounterConfig()
+    options.load_dict({"site": httpserver.url_for("/").rstrip("/"), "token": token})
+    assert options.validate() == ([], [])
+    return pipeline.Settings(root=str(tmp_path), data_dir=str(tmp_path / "data"),
+                             period_end=Period.parse("2024-03-05--2024-03-11").end,
+                             goatcounter=options, cache_ttl=cache_ttl, failures=failures)
+
+
+def test_a_failed_collection_is_not_asked_again_in_the_same_process(
+    tmp_path, httpserver, caplog
+):
+    refusing_goatcounter(httpserver)
+    caplog.set_level(logging.INFO)
+    failures: dict = {}
+
+    first = pipeline.collect(live_settings(tmp_path, httpserver, failures))
+    assert first.records["goatcounter"]["available"] is False
+    assert len(httpserver.log) == 1
+    warned = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warned) == 1
+
+    # The next rebuild: no request, no new warning, one INFO line.
+    caplog.clear()
+    again = pipeline.collect(live_settings(tmp_path, httpserver, failures))
+    assert len(httpserver.log) == 1
+    assert again.records["goatcounter"]["reason"] == first.records["goatcounter"]["reason"]
+    said = [r for r in caplog.records
+            if r.name.endswith(".analytics") and "GoatCounter" in r.getMessage()]
+    assert [r.levelname for r in said] == ["INFO"]
+    assert said[0].getMessage().startswith(
+        "analytics: GoatCounter: not asked again: it failed 0 s ago (the token was refused "
+    )
+    assert said[0].getMessage().endswith(
+        "asked again 300 s after that, or when its options change"
+    )
+
+    # Another token (the fix the user may be trying) is asked at once.
+    pipeline.collect(live_settings(tmp_path, httpserver, failures, token="token-two"))
+    assert len(httpserver.log) == 2
+
+
+def test_without_memory_every_collection_asks(tmp_path, httpserver):
+    """A one-off build and the command line (a new process each) always ask."""
+    refusing_goatcounter(httpserver)
+    pipeline.collect(live_settings(tmp_path, httpserver, None))
+    pipeline.collect(live_settings(tmp_path, httpserver, None))
+    assert len(httpserver.log) == 2
+
+
+def test_a_failure_is_remembered_no_longer_than_cache_ttl(tmp_path, httpserver):
+    import time
+
+    refusing_goatcounter(httpserver)
+    failures: dict = {}
+    pipeline.collect(live_settings(tmp_path, httpserver, failures, cache_ttl=1))
+    pipeline.collect(live_settings(tmp_path, httpserver, failures, cache_ttl=1))
+    assert len(httpserver.log) == 1
+    time.sleep(1.1)
+    pipeline.collect(live_settings(tmp_path, httpserver, failures, cache_ttl=1))
+    assert len(httpserver.log) == 2
+    # cache_ttl: 0 remembers nothing.
+    pipeline.collect(live_settings(tmp_path, httpserver, failures, cache_ttl=0))
+    pipeline.collect(live_settings(tmp_path, httpserver, failures, cache_ttl=0))
+    assert len(httpserver.log) == 4
+
+
+def test_a_success_forgets_the_failure(tmp_path, httpserver):
+    failures: dict = {}
+    httpserver.expect_oneshot_request("/api/v0/me").respond_with_json(
+        {"error": "unknown token"}, status=401
+    )
+    goatcounter(httpserver)
+    pipeline.collect(live_settings(tmp_path, httpserver, failures, cache_ttl=0))
+    assert failures
+    failures.clear()  # as after the memory's time
+    record = pipeline.collect(live_settings(tmp_path, httpserver, failures, cache_ttl=0))
+    assert record.records["goatcounter"]["available"] is True and failures == {}

@@ -110,3 +110,58 @@ def test_one_edit_one_rebuild_and_no_new_request(served, httpserver):
     text = served.log.read_text(encoding="utf-8")
     assert "GoatCounter: using data collected less than 3600s ago" in text
     assert TOKEN not in text
+
+
+@pytest.fixture
+def unreachable(site):
+    """`mkdocs serve` of a site whose GoatCounter cannot be reached (a closed local port)."""
+    site.write(
+        "mkdocs.yml",
+        f"""
+        site_name: Serve
+        theme: mkdocs
+        plugins:
+          - analytics:
+              period_end: 2024-03-11
+              goatcounter:
+                site: http://127.0.0.1:{free_port()}
+        """,
+    )
+    site.write("docs/index.md", "# Home\n")
+    env = {**os.environ, "GOATCOUNTER_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1"}
+    log = open(site.root / "serve.log", "w", encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{free_port()}"],
+        cwd=site.root, stdout=log, stderr=subprocess.STDOUT, env=env,
+    )
+    site.log = site.root / "serve.log"
+    yield site
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+def build_times(log: Path) -> list[float]:
+    text = log.read_text(encoding="utf-8")
+    return [float(s) for s in re.findall(r"Documentation built in ([\d.]+) seconds", text)]
+
+
+def test_an_unreachable_source_is_not_waited_for_on_every_rebuild(unreachable):
+    """The first build tries (and retries, about 7 s); a rebuild reuses the failure, with one
+    INFO line and no new warning."""
+    assert wait_for(lambda: builds(unreachable.log) == 1, timeout=90), unreachable.log.read_text()
+    time.sleep(1.5)
+    unreachable.write("docs/index.md", "# Home, edited\n")
+    assert wait_for(lambda: builds(unreachable.log) == 2, timeout=90), unreachable.log.read_text()
+
+    text = unreachable.log.read_text(encoding="utf-8")
+    first, second = build_times(unreachable.log)
+    assert first > 6 and second < 3, text  # retries after 1, 2 and 4 s, then none
+    assert text.count("GoatCounter unavailable for 2024-03-05--2024-03-11") == 1, text
+    assert text.count("GoatCounter: no connection; retrying") == 3, text
+    assert text.count("GoatCounter: not asked again: it failed ") == 1, text
+    assert "(couldn't connect to 127.0.0.1:" in text
+    assert TOKEN not in text
