@@ -34,17 +34,27 @@ class IsoDate(c.BaseConfigOption):
 
 
 class PositiveInt(c.Type):
+    minimum = 1
+
     def __init__(self, default: int, maximum: int | None = None) -> None:
         super().__init__(int, default=default)
         self.maximum = maximum
 
     def run_validation(self, value):
         value = super().run_validation(value)
-        if isinstance(value, bool) or value < 1:
-            raise base.ValidationError(f"expected a whole number of at least 1, got {value!r}")
+        if isinstance(value, bool) or value < self.minimum:
+            raise base.ValidationError(
+                f"expected a whole number of at least {self.minimum}, got {value!r}"
+            )
         if self.maximum is not None and value > self.maximum:
             raise base.ValidationError(f"expected at most {self.maximum}, got {value!r}")
         return value
+
+
+class NonNegativeInt(PositiveInt):
+    """A whole number of at least 0 (``cache_ttl: 0`` always asks)."""
+
+    minimum = 0
 
 
 class SiteFolder(c.Type):
@@ -236,7 +246,7 @@ class AnalyticsConfig(base.Config):
 
     # Live sources: reuse data collected less than ``cache_ttl`` seconds ago; ``offline``
     # builds from what is already in ``data_dir`` and makes no request at all.
-    cache_ttl = c.Type(int, default=3600)
+    cache_ttl = NonNegativeInt(default=3600)
     offline = c.Type(bool, default=False)
     # How a source that could not be read is logged: "warn" (which `mkdocs build --strict`
     # counts) or "info" (the build goes on, and --strict with it). Configuration errors

@@ -6,7 +6,9 @@ files from the same places.
 from __future__ import annotations
 
 import glob
+import logging
 import os
+import re
 from datetime import datetime, timezone
 from importlib import resources
 from urllib.parse import urlsplit
@@ -151,17 +153,69 @@ def _with_token(options, variable: str):
     return options
 
 
+class _Warnings(logging.Handler):
+    """The warnings MkDocs logs while it loads a configuration."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+_PLUGIN_WARNING = re.compile(
+    rf"Plugin '{PLUGIN}(?: #\d+)?'(?: option '([^']+)')?: (?:Sub-option '([^']+)': )?(.*)"
+)
+
+
+def _option_warnings(messages: list[str]) -> list[str]:
+    """MkDocs' warnings about the plugin's options, one phrase each: ``unknown option
+    'access_log.typo'`` for a name it does not know."""
+    found = []
+    for message in messages:
+        match = _PLUGIN_WARNING.search(message)
+        if match:
+            name = ".".join(part for part in match.group(1, 2) if part)
+            if match[3].startswith("Unrecognised configuration name"):
+                found.append(f"unknown option '{name}'")
+            else:
+                found.append(f"option '{name}': {match[3]}" if name else match[3])
+    return found
+
+
 def load(config_file: str = "mkdocs.yml"):
-    """``(mkdocs config, plugin options, settings)`` for the project of ``config_file``."""
+    """``(mkdocs config, plugin options, settings)`` for the project of ``config_file``.
+
+    An option of the plugin MkDocs only warns about (a name it does not know, such as a typo)
+    is refused here: the stages would run without what it was meant to set.
+    """
+    caught = _Warnings()
+    mkdocs_config_log = logging.getLogger("mkdocs.config")
+    mkdocs_config_log.addHandler(caught)
     try:
         config = load_config(config_file=config_file)
     except (Abort, ConfigurationError) as error:
         # MkDocs has already logged each wrong option with its name.
-        raise ProjectError(str(error)) from None
+        problems = _option_warnings(caught.messages)
+        raise ProjectError(_unknown(config_file, problems) if problems else str(error)) from None
+    finally:
+        mkdocs_config_log.removeHandler(caught)
+    problems = _option_warnings(caught.messages)
+    if problems:
+        raise ProjectError(_unknown(config_file, problems))
     plugin = config.plugins.get(PLUGIN)
     if plugin is None:
         raise ProjectError(f"{config_file} does not enable the '{PLUGIN}' plugin")
     return config, plugin.config, settings_for(config, plugin.config)
+
+
+def _unknown(config_file: str, problems: list[str]) -> str:
+    return (
+        f"{config_file}: plugin '{PLUGIN}': {', '.join(problems)}. MkDocs only warns, and "
+        "the option is ignored: correct its name (see the options in the documentation) or "
+        "remove it"
+    )
 
 
 def pages_of(config: MkDocsConfig, options) -> list[dict]:

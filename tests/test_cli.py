@@ -97,6 +97,81 @@ def test_a_bad_option_exits_2_with_the_option_name(project, capsys):
     assert "Plugin 'analytics' option 'period_days': expected a whole number of at least 1" in err
 
 
+@pytest.mark.parametrize("command", ["check", "collect", "aggregate", "report"])
+def test_an_unknown_option_exits_2_with_its_name(project, capsys, command):
+    """MkDocs only warns about an option name it does not know; the stages would run without
+    what it was meant to set, so the command line refuses it."""
+    project.write(
+        "mkdocs.yml",
+        """
+        site_name: CLI test
+        plugins:
+          - analytics:
+              typo_top: 1
+              access_log:
+                paths: [logs/access.log]
+                typo_option: 1
+        """,
+    )
+    assert main([command]) == 2
+    captured = capsys.readouterr()
+    assert "ok:" not in captured.out
+    assert captured.err.splitlines()[-1] == (
+        "error: mkdocs.yml: plugin 'analytics': unknown option 'access_log.typo_option', "
+        "unknown option 'typo_top'. MkDocs only warns, and the option is ignored: correct its "
+        "name (see the options in the documentation) or remove it"
+    )
+    assert not (project.root / "data").exists()
+
+
+def test_an_unknown_option_in_strict_mode_is_named_too(project, capsys):
+    project.write(
+        "mkdocs.yml",
+        """
+        site_name: CLI test
+        strict: true
+        plugins:
+          - analytics:
+              acess_log: {paths: [logs/access.log]}
+        """,
+    )
+    assert main(["check"]) == 2
+    assert "plugin 'analytics': unknown option 'acess_log'." in capsys.readouterr().err
+
+
+def test_warnings_about_other_plugins_are_theirs(project, capsys):
+    project.write(
+        "mkdocs.yml",
+        """
+        site_name: CLI test
+        plugins:
+          - search:
+              typo: 1
+          - analytics:
+              access_log:
+                paths: [logs/access.log]
+        """,
+    )
+    assert main(["check"]) == 0
+
+
+@pytest.mark.parametrize(("value", "code"), [("-5", 2), ("0", 0), ("true", 2)])
+def test_cache_ttl_is_a_whole_number_of_seconds(project, capsys, value, code):
+    project.write(
+        "mkdocs.yml",
+        f"""
+        site_name: CLI test
+        plugins:
+          - analytics:
+              cache_ttl: {value}
+        """,
+    )
+    assert main(["check"]) == code
+    if code:
+        said = "Plugin 'analytics' option 'cache_ttl': expected a whole number of at least 0"
+        assert said in capsys.readouterr().err
+
+
 def test_a_failing_source_exits_1_and_keeps_data(project, capsys):
     project.write(
         "mkdocs.yml",
