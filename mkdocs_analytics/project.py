@@ -5,6 +5,7 @@ files from the same places.
 
 from __future__ import annotations
 
+import datetime as dt
 import glob
 import logging
 import os
@@ -199,6 +200,9 @@ def load(config_file: str = "mkdocs.yml"):
         # MkDocs has already logged each wrong option with its name.
         problems = _option_warnings(caught.messages)
         raise ProjectError(_unknown(config_file, problems) if problems else str(error)) from None
+    except ValueError as error:
+        # PyYAML reads 2026-02-30 as a date and fails on it, before any option is checked.
+        raise ProjectError(_unreadable(config_file, error)) from None
     finally:
         mkdocs_config_log.removeHandler(caught)
     problems = _option_warnings(caught.messages)
@@ -208,6 +212,33 @@ def load(config_file: str = "mkdocs.yml"):
     if plugin is None:
         raise ProjectError(f"{config_file} does not enable the '{PLUGIN}' plugin")
     return config, plugin.config, settings_for(config, plugin.config)
+
+
+# A YAML date, as PyYAML reads one unquoted (YAML 1.1 timestamps start so), not in quotes.
+_YAML_DATE = re.compile(r"(?<![\w'\"./-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\d'\"/-])")
+
+
+def _unreadable(config_file: str, error: ValueError) -> str:
+    """What to say when MkDocs could not read ``config_file`` (a ValueError from PyYAML):
+    the line with an impossible date such as ``period_end: 2026-02-30``, when there is one."""
+    try:
+        with open(config_file, encoding="utf-8-sig") as file:
+            lines = file.read().splitlines()
+    except (OSError, ValueError):
+        lines = []
+    for number, line in enumerate(lines, 1):
+        code = line.split(" #", 1)[0]
+        if code.lstrip().startswith("#"):
+            continue
+        for match in _YAML_DATE.finditer(code):
+            try:
+                dt.date(*map(int, match.groups()))
+            except ValueError as wrong:
+                return (
+                    f"{config_file}, line {number}: {match[0]} is not a day of the calendar "
+                    f"({wrong}); write a real day, such as 2026-02-28"
+                )
+    return f"couldn't read {config_file}: {error}"
 
 
 def _unknown(config_file: str, problems: list[str]) -> str:

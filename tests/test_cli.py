@@ -172,6 +172,52 @@ def test_cache_ttl_is_a_whole_number_of_seconds(project, capsys, value, code):
         assert said in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("value", "wrong"),
+    [
+        ("2026-02-30", "day is out of range for month"),
+        ("2026-13-01", "month must be in 1..12"),
+        ("2026-02-30T08:00:00Z", "day is out of range for month"),
+    ],
+)
+@pytest.mark.parametrize("command", ["check", "collect"])
+def test_an_impossible_date_exits_2_with_the_line(project, capsys, value, wrong, command):
+    """PyYAML reads an unquoted date itself, and fails on a day that does not exist, before
+    MkDocs or the plugin see the value: no traceback, the file, line and value instead."""
+    project.write(
+        "mkdocs.yml",
+        f"""
+        site_name: CLI test
+        # period_end: 2026-02-31 was tried before
+        plugins:
+          - analytics:
+              period_end: {value}  # the last day
+        """,
+    )
+    assert main([command]) == 2
+    assert capsys.readouterr().err == (
+        f"error: mkdocs.yml, line 5: {value[:10]} is not a day of the calendar ({wrong}); "
+        "write a real day, such as 2026-02-28\n"
+    )
+
+
+def test_an_impossible_date_in_quotes_is_the_options_error(project, capsys):
+    """Quoted, the value reaches the plugin, which names the option; so does `mkdocs build`
+    (see test_hostile_config), which cannot read the unquoted one at all."""
+    project.write(
+        "mkdocs.yml",
+        """
+        site_name: CLI test
+        plugins:
+          - analytics:
+              period_end: '2026-02-30'
+        """,
+    )
+    assert main(["check"]) == 2
+    assert ("Plugin 'analytics' option 'period_end': expected a date such as 2026-02-16, got "
+            "'2026-02-30'") in capsys.readouterr().err
+
+
 def test_a_failing_source_exits_1_and_keeps_data(project, capsys):
     project.write(
         "mkdocs.yml",

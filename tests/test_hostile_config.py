@@ -121,3 +121,16 @@ def test_a_pattern_with_a_format_that_ignores_it_is_refused(project, caplog):
               "  paths: [logs/access.log]")
     fails_with(project, caplog, "option 'access_log.pattern' is set, but 'access_log.format' "
                "is 'combined', which ignores it; set format: pattern")
+
+
+def test_an_impossible_date_stops_mkdocs_build_before_the_plugin(project, caplog):
+    """A known limitation: PyYAML reads an unquoted 2026-02-30 as a date and raises while
+    MkDocs loads mkdocs.yml, before any plugin is loaded, so `mkdocs build` ends with its
+    traceback (`mkdocs-analytics check` names the line, see test_cli). Quoted, the value
+    reaches the plugin, which names the option."""
+    configure(project, "period_end: 2026-02-30")
+    with pytest.raises(ValueError, match="day is out of range for month"):
+        project.build()
+    configure(project, "period_end: '2026-02-30'")
+    fails_with(project, caplog,
+               "option 'period_end': expected a date such as 2026-02-16, got '2026-02-30'")
