@@ -154,6 +154,7 @@ def test_combined_log_counts_exactly():
         "parsed": 18,
         "malformed": 0,
         "malformed_samples": [],
+        "damaged_files": [],
         "duplicates": 0,
         "duplicate_files": [],
         # Over the whole file, which here is the period: the same as "excluded".
@@ -381,6 +382,130 @@ def test_agents_ua_parser_calls_spiders_are_bots(tmp_path):
     assert record["site_daily"] == [{"date": "2024-03-10", "views": 1, "visitors": 1}]
     assert record["excluded"] == {"bots": 3}
     assert record["browsers"] == [{"name": "Firefox", "count": 1}]
+
+
+# Sources that give nothing say so at WARNING ------------------------------------------------
+
+
+def warnings_of(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+
+
+ERROR_LOG = (
+    "[Sun Mar 10 09:00:00.123456 2024] [core:error] [pid 1234] [client 192.0.2.1:5555] "
+    "AH00126: Invalid URI in request GET /x HTTP/1.1\n"
+    "[Sun Mar 10 09:00:01 2024] [mpm_event:notice] [pid 1] AH00489: Apache/2.4.58 configured\n"
+)
+
+
+def test_an_error_log_or_an_empty_log_gives_nothing_and_says_so(tmp_path, caplog):
+    (tmp_path / "error.log").write_text(ERROR_LOG)
+    (tmp_path / "empty.log").write_text("")
+    caplog.set_level("INFO")
+    record, _ = read(["error.log"], tmp_path)
+    assert record is None
+    # The malformed lines are reported, and the warning says why nothing counts.
+    messages = [r.getMessage() for r in caplog.records]
+    assert (
+        "analytics: access log: 2 malformed lines skipped, first: error.log:1 (not in combined "
+        "or common log format), error.log:2 (not in combined or common log format)"
+    ) in messages
+    assert warnings_of(caplog) == [
+        "analytics: access log: nothing to count: none of the 2 lines of error.log is a request "
+        "in format combined (line 1: not in combined or common log format). Is it an access "
+        "log? An error log holds no requests; for another format, set access_log.format or "
+        "access_log.pattern"
+    ]
+    caplog.clear()
+    record, _ = read(["empty.log"], tmp_path)
+    assert record is None
+    assert warnings_of(caplog) == ["analytics: access log: nothing to count: empty.log is empty"]
+
+
+def test_a_gzip_that_breaks_off_is_a_warning_with_how_much_was_read(tmp_path, caplog):
+    lines = "".join(
+        entry(f"192.0.2.{n}", "10/Mar/2024:09:00:00 +0000", "GET /b/ HTTP/1.1") for n in (3, 4, 5)
+    )
+    # Each line: 75 characters up to the user agent's quote, its 70, then '"' and a newline:
+    # 147 bytes, 441 in all.
+    assert len(lines.encode()) == 3 * (75 + len(FIREFOX) + 2) == 441
+    (tmp_path / "b.log.gz").write_bytes(gzip_member(lines) + TRUNCATED_MEMBER)
+    record, _ = read(["b.log.gz"], tmp_path, period_days=1)
+    assert record["site_daily"] == [{"date": "2024-03-10", "views": 3, "visitors": 3}]
+    assert record["quality"]["damaged_files"] == [
+        {"file": "b.log.gz", "lines": 3, "bytes": 441,
+         "error": "file damaged: Compressed file ended before the end-of-stream marker was "
+                  "reached"},
+    ]
+    assert warnings_of(caplog) == [
+        "analytics: access log: b.log.gz broke off after 3 lines (441 bytes of text): file "
+        "damaged: Compressed file ended before the end-of-stream marker was reached; the lines "
+        "before it are counted, the rest of the file is lost"
+    ]
+    # A second run counts the file from the cache and says it again.
+    caplog.clear()
+    cache = str(tmp_path / "cache")
+    read(["b.log.gz"], tmp_path, period_days=1, cache_dir=cache)
+    caplog.clear()
+    again, reader = read(["b.log.gz"], tmp_path, period_days=1, cache_dir=cache)
+    assert [entry.name for entry in reader.deferred] == ["b.log.gz"]
+    assert again["quality"]["damaged_files"] == record["quality"]["damaged_files"]
+    assert len(warnings_of(caplog)) == 1
+
+
+def test_requests_all_for_other_hosts_warn_and_name_the_option(tmp_path, caplog):
+    # A vhost log of another site: every request names www.other.example, not this site.
+    (tmp_path / "vhost.log").write_text("".join(
+        f"www.other.example:443 192.0.2.{n} - - [10/Mar/2024:09:00:00 +0000] "
+        f'"GET /page/ HTTP/1.1" 200 10 "-" "{FIREFOX}"\n'
+        for n in (1, 2, 3)
+    ))
+    record, _ = read(["vhost.log"], tmp_path, period_days=1)
+    assert record["site_daily"] == [{"date": "2024-03-10", "views": 0, "visitors": 0}]
+    assert record["excluded"] == {"other_sites": 3}
+    assert warnings_of(caplog) == [
+        "analytics: access log: no page view in vhost.log: of 3 requests, 3 other_sites; every "
+        "request is for another site than docs.example.org: list the host names this site is "
+        "served under in access_log.hosts, or check site_url"
+    ]
+
+
+def test_a_period_without_a_request_of_the_logs_is_said(tmp_path, caplog):
+    record, _ = read(["combined.log"], FIXTURES, period_end=date(2024, 3, 1), period_days=7)
+    assert [row["views"] for row in record["site_daily"]] == [0] * 7
+    assert warnings_of(caplog) == [
+        "analytics: access log: no request in 2024-02-24--2024-03-01: the logs hold "
+        "2024-03-10..2024-03-11"
+    ]
+
+
+def test_a_build_of_an_error_log_fails_strict_unless_log_level_is_info(site, monkeypatch):
+    from mkdocs.exceptions import Abort
+
+    from mkdocs_analytics import plugin
+
+    # log_level: info stays on for the process: put it back for the tests that follow.
+    monkeypatch.setattr(plugin._DOWNGRADE, "active", False)
+
+    site.write("mkdocs.yml", """
+        site_name: Errors
+        theme: mkdocs
+        plugins:
+          - analytics:
+              access_log:
+                paths: [logs/error.log]
+        """)
+    site.write("docs/index.md", "# Home\n")
+    site.write("logs/error.log", ERROR_LOG)
+    with pytest.raises(Abort, match="Aborted with 1 warnings in strict mode"):
+        site.build(strict=True)
+    site.write("mkdocs.yml", site.root.joinpath("mkdocs.yml").read_text()
+               .replace("  - analytics:\n", "  - analytics:\n      log_level: info\n"))
+    site.build(strict=True)
+    report = site.json("data/system-engagement-report.json")
+    assert report["sources"]["access_log"] == {
+        "available": False, "reason": "no requests in the logs",
+    }
 
 
 # 3. Common log format -------------------------------------------------------------------------

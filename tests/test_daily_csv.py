@@ -98,6 +98,38 @@ def test_rows_dated_in_the_future_are_left_out_and_said(tmp_path, caplog):
     ]
 
 
+def warnings_of(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+
+
+def test_files_that_give_nothing_say_so(tmp_path, caplog):
+    (tmp_path / "empty.csv").write_text("date,path,views,visitors\n")
+    (tmp_path / "bad.csv").write_text("garbage\n2024-03-10,/,many,1\n")
+    (tmp_path / "shop.csv").write_text("2024-03-10,/shop/,9,9\n2024-03-11,/shop/a,1,1\n")
+    caplog.set_level("INFO")
+    assert scan(["empty.csv"], str(tmp_path)).latest_day() is None
+    assert scan(["bad.csv"], str(tmp_path)).latest_day() is None
+    reader = scan(["shop.csv"], str(tmp_path), prefix="/docs")
+    assert reader.record(TWO_DAYS)["excluded"] == {"other_sites": 10}
+    assert ("analytics: daily CSV: 2 malformed rows skipped, first: bad.csv:1 (unreadable date), "
+            "bad.csv:2 (views and visitors must be whole numbers)") in [
+        r.getMessage() for r in caplog.records]
+    assert warnings_of(caplog) == [
+        "analytics: daily CSV: nothing to count: empty.csv holds no rows",
+        "analytics: daily CSV: nothing to count: none of the 2 rows of bad.csv could be read "
+        "(first: bad.csv:1 (unreadable date), bad.csv:2 (views and visitors must be whole "
+        "numbers))",
+        "analytics: daily CSV: no page view in shop.csv: of 2 rows, 2 outside site_url's path; "
+        "check site_url, whose path (/docs/) the pages must lie under",
+    ]
+    caplog.clear()
+    reader.record(Period(date(2024, 3, 1), date(2024, 3, 7)))
+    assert warnings_of(caplog) == [
+        "analytics: daily CSV: no row in 2024-03-01--2024-03-07: the files hold "
+        "2024-03-10..2024-03-11"
+    ]
+
+
 def test_no_header_columns_in_any_order_and_gzip(tmp_path):
     (tmp_path / "plain.csv").write_text("2024-03-10,/a/,3,2\n2024-03-11,/b/,1,1\n")
     (tmp_path / "named.csv.gz").write_bytes(gzip.compress(

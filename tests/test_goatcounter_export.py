@@ -204,13 +204,51 @@ def test_rows_dated_in_the_future_are_left_out_and_said(tmp_path, caplog):
     ]
 
 
-def test_an_export_without_rows_says_why(tmp_path):
+def warnings_of(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+
+
+def test_an_export_without_rows_says_why(tmp_path, caplog):
     (tmp_path / "empty.csv").write_text(
         (FIXTURES / "export.csv").read_text().splitlines()[0] + "\n"
     )
     reader = scan(["empty.csv"], str(tmp_path))
     assert reader.latest_day() is None
     assert "individual pageviews" in reader.quality()["note"]
+    # It gives nothing, so it says so at WARNING (log_level: info makes that INFO).
+    assert warnings_of(caplog) == [
+        "analytics: GoatCounter export: nothing to count in empty.csv: the export has no rows: "
+        "GoatCounter keeps them only with 'individual pageviews' on (Settings), off by default "
+        "since version 2.6"
+    ]
+
+
+def test_an_export_without_a_page_visit_says_why(tmp_path, caplog):
+    # Rows 1 and 2: pages outside site_url's path /docs; row 3 a bot; row 4 unreadable.
+    (tmp_path / "x.csv").write_text(HEADER_1 + "\n" + "".join(
+        f'{path},T,false,{bot},1,true,,,"{FIREFOX}","1920,1080,1",NL,{when}\n'
+        for path, bot, when in [
+            ("/shop/", 0, "2019-05-01T10:00:00Z"), ("/blog/", 0, "2019-05-01T10:01:00Z"),
+            ("/docs/", 1, "2019-05-01T10:02:00Z"), ("/docs/", 0, "yesterday"),
+        ]
+    ))
+    caplog.set_level("INFO")
+    reader = scan(["x.csv"], str(tmp_path), prefix="/docs")
+    messages = [r.getMessage() for r in caplog.records]
+    assert ("analytics: GoatCounter export: 1 malformed rows skipped, first: x.csv:5 "
+            "(unreadable date)") in messages
+    assert warnings_of(caplog) == [
+        "analytics: GoatCounter export: no first visit of a page in x.csv: of 4 rows, "
+        "1 malformed, 1 bots, 2 other_sites; every page is outside site_url's path (/docs/): "
+        "check site_url"
+    ]
+    # A period without a row of the export is said too.
+    caplog.clear()
+    reader.record(Period(date(2020, 1, 1), date(2020, 1, 7)))
+    assert warnings_of(caplog) == [
+        "analytics: GoatCounter export: no row in 2020-01-01--2020-01-07: the export holds "
+        "2019-05-01..2019-05-01"
+    ]
 
 
 def test_not_an_export(tmp_path):

@@ -41,6 +41,11 @@ counted in the quality block's ``future``, and said at WARNING: one line of 2031
 the period to 2031. The default period ends on the latest day that is not in the future.
 
 Unchanged files are not read again: see ``log_cache.py``.
+
+Logs that give nothing say so at WARNING (which ``log_level: info`` turns into INFO): an empty
+file, a file without a single request (an error log), no page view at all (every request for
+another host: set ``access_log.hosts``), a ``.gz`` that breaks off (with how much of it was
+read), and a period that holds none of the files' days.
 """
 
 from __future__ import annotations
@@ -315,6 +320,10 @@ class FileRead:
         self.lines_read = 0
         self.parsed = 0
         self.malformed = 0
+        # Where a compressed file broke off: the error, the lines and bytes read before it.
+        self.damaged: dict | None = None
+        # Whole lines' bytes read so far (uncompressed).
+        self.bytes_read = 0
         # Requests dated after the last day allowed (a wrong clock): counted nowhere else.
         self.future = 0
         self.samples: list[dict] = []
@@ -399,6 +408,8 @@ class AccessLogReader:
         self.window: dict[str, DayAcc] = {}
         self.window_counts: dict[str, list[dict]] = {}
         self.latest: str | None = None
+        # The earliest UTC day with a request (of any kind) in the files.
+        self.earliest: str | None = None
         self.reread_days = 0
         self._agents: dict = {b"": BOT, b"-": BOT, None: UNKNOWN_AGENT}
         # For formats without a user agent (common): an empty one is no sign of a bot.
@@ -489,6 +500,7 @@ class AccessLogReader:
             if entry.days:
                 last = max(entry.days)
                 self.latest = last if self.latest is None or last > self.latest else self.latest
+                self._seen(min(entry.days))
         self._prune()
         for entry in self.deferred:
             self._apply(entry)
@@ -542,6 +554,7 @@ class AccessLogReader:
         first_request = True
         try:
             for offset, chunk in chunks(read.path, start, end):
+                read.bytes_read = offset + len(chunk)
                 if read.digest is not None:
                     read.digest.update(chunk)
                 number = read.lines_read + 1
@@ -572,8 +585,12 @@ class AccessLogReader:
                 self._track(read, offset, offset + len(chunk), requests)
                 self._bound_caches()
         except Damaged as error:
+            read.damaged = {"file": read.name, "lines": read.lines_read,
+                            "bytes": read.bytes_read, "error": f"file damaged: {error}"}
             read.bad(read.lines_read + 1, f"file damaged: {error}")
         except OSError as error:
+            read.damaged = {"file": read.name, "lines": read.lines_read,
+                            "bytes": read.bytes_read, "error": f"file unreadable: {error}"}
             read.bad(read.lines_read + 1, f"file unreadable: {error}")
         if hasattr(read.parser, "finish"):
             for at, reason in read.parser.finish():
@@ -914,6 +931,8 @@ class AccessLogReader:
         for day in days:
             if self.latest is None or day > self.latest:
                 self.latest = day
+        if days:
+            self._seen(min(days))
         if self.cache and not read.overlapping:
             self.cache.put(read.path, read, read.summary, days)
         read.final = {}
@@ -925,6 +944,10 @@ class AccessLogReader:
                 mine.merge(acc)
         self._prune()
         read.days, read.hours, read.others = {}, {}, {}
+
+    def _seen(self, day: str) -> None:
+        if self.earliest is None or day < self.earliest:
+            self.earliest = day
 
     def _prune(self) -> None:
         for day in [day for day in self.window if not self._wanted(day)]:
@@ -976,6 +999,10 @@ class AccessLogReader:
         """The latest UTC day with a request (of any kind) in the files."""
         return self.latest
 
+    def earliest_day(self) -> str | None:
+        """The earliest UTC day with a request (of any kind) in the files."""
+        return self.earliest
+
     def quality(self) -> dict:
         """What was read, from every file. The counts by rule describe the files, not the
         period (the record's ``excluded`` does that): ``lines_read`` = ``parsed`` +
@@ -990,9 +1017,11 @@ class AccessLogReader:
         totals = Counter()
         removed = Counter()
         samples: list[dict] = []
+        damaged: list[dict] = []
         formats: list[str] = []
         detected = True
         for _, _, summary in summaries:
+            damaged += summary.get("damaged") or []
             for key in ("lines_read", "parsed", "malformed", "duplicates", "kept", "future"):
                 totals[key] += summary.get(key, 0)
             removed.update(summary["removed"])
@@ -1008,6 +1037,7 @@ class AccessLogReader:
             "parsed": totals["parsed"],
             "malformed": totals["malformed"],
             "malformed_samples": samples[:SAMPLES],
+            "damaged_files": damaged,
             "duplicates": totals["duplicates"],
             "duplicate_files": self.duplicate_files,
             "removed": {rule: removed[rule] for rule in RULES},
@@ -1017,6 +1047,13 @@ class AccessLogReader:
 
     def record(self, period: Period) -> dict:
         """The record of ``period``, which must lie within the days this reader kept."""
+        if self.latest is not None and (
+            self.latest < period.start.isoformat() or self.earliest > period.end.isoformat()
+        ):
+            log.warning(
+                "access log: no request in %s: the logs hold %s..%s", period.name,
+                self.earliest, self.latest,
+            )
         tally = Tally(SOURCE, measure="page_views")
         for day in period.dates():
             acc = self.window.get(day)
@@ -1069,6 +1106,7 @@ def _summary(read: FileRead, days: dict) -> dict:
         "parsed": read.parsed,
         "malformed": read.malformed,
         "malformed_samples": read.samples,
+        "damaged": [read.damaged] if read.damaged else [],
         "duplicates": read.duplicates,
         "removed": {rule: removed[rule] for rule in RULES},
         "kept": kept,
@@ -1113,6 +1151,7 @@ def scan(
         f" ({unchanged} unchanged since the last run, counted from the cache; "
         f"{reader.reread_days} of their days read again)" if unchanged else "",
     )
+    _say_what_is_missing(reader, quality)
     if quality["future"]:
         log.warning(
             "access log: %d requests dated after %s (today, UTC, and a day of clock skew) "
@@ -1122,6 +1161,49 @@ def scan(
             if reader.latest_day() else "nowhere: no request is dated before them",
         )
     return reader
+
+
+def _say_what_is_missing(reader: AccessLogReader, quality: dict) -> None:
+    """Warn when the logs give nothing, or less than they hold, and say why."""
+    files = ", ".join(quality["files"]) or "no file"
+    for damage in quality["damaged_files"]:
+        log.warning(
+            "access log: %s broke off after %d lines (%s bytes of text): %s; the lines before "
+            "it are counted, the rest of the file is lost",
+            damage["file"], damage["lines"], f"{damage['bytes']:,}", damage["error"],
+        )
+    samples = ", ".join(f"{s['file']}:{s['line']} ({s['reason']})"
+                        for s in quality["malformed_samples"])
+    if quality["malformed"] and reader.latest_day() is None:
+        # With a record, the collection reports them beside its counts (pipeline.py).
+        log.info("access log: %d malformed lines skipped, first: %s",
+                 quality["malformed"], samples)
+    requests = quality["parsed"] - quality["future"]
+    if not quality["lines_read"]:
+        log.warning("access log: nothing to count: %s %s empty", files,
+                    "is" if len(quality["files"]) == 1 else "are")
+    elif not quality["parsed"]:
+        log.warning(
+            "access log: nothing to count: none of the %d lines of %s is a request in format %s "
+            "(line %s: %s). Is it an access log? An error log holds no requests; for another "
+            "format, set access_log.format or access_log.pattern",
+            quality["lines_read"], files, quality["format"],
+            quality["malformed_samples"][0]["line"], quality["malformed_samples"][0]["reason"],
+        )
+    elif requests and not quality["kept"]:
+        removed = quality["removed"]
+        reasons = ", ".join(f"{n} {rule}" for rule, n in removed.items() if n)
+        hint = ""
+        if removed["other_sites"] == requests:
+            hosts = ", ".join(sorted(reader.own_hosts)) or "any host"
+            hint = (
+                f"; every request is for another site than {hosts}"
+                + (f" under {reader.prefix}/" if reader.prefix else "")
+                + ": list the host names this site is served under in access_log.hosts, "
+                "or check site_url"
+            )
+        log.warning("access log: no page view in %s: of %d requests, %s%s",
+                    files, requests, reasons, hint)
 
 
 def collect(

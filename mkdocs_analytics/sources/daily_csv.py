@@ -150,6 +150,7 @@ class DailyCsvReader:
         path = site_path(normalize_path(raw.split("#", 1)[0].split("?", 1)[0]), self.prefix)
         if path is None:
             counts.excluded["other_sites"] += views
+            self.counts["other_sites"] += 1
             return None
         counts.views[path] += views
         counts.visitors[path] += visitors
@@ -190,6 +191,9 @@ class DailyCsvReader:
         }
 
     def record(self, period: Period) -> dict:
+        if self.tally.misses(period):
+            log.warning("daily CSV: no row in %s: the files hold %s..%s", period.name,
+                        self.tally.earliest_day(), self.latest_day())
         for day, counts in self.tally.days.items():
             if day not in self.site_days:
                 counts.site_visitors = sum(counts.visitors.values())
@@ -211,6 +215,33 @@ def _open_text(path: str):
     return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
 
 
+def _say_what_is_missing(reader: DailyCsvReader, quality: dict) -> None:
+    """Malformed rows at INFO; at WARNING, files that give no page view, and why."""
+    files = ", ".join(quality["files"])
+    samples = ", ".join(f"{s['file']}:{s['line']} ({s['reason']})"
+                        for s in quality["malformed_samples"])
+    if quality["malformed"]:
+        log.info("daily CSV: %d malformed rows skipped, first: %s", quality["malformed"], samples)
+    days = reader.tally.days.values()
+    if any(day.views or day.site_views for day in days):
+        return
+    if not quality["rows"]:
+        log.warning("daily CSV: nothing to count: %s %s no rows", files,
+                    "holds" if len(quality["files"]) == 1 else "hold")
+    elif quality["malformed"] == quality["rows"]:
+        log.warning("daily CSV: nothing to count: none of the %d rows of %s could be read "
+                    "(first: %s)", quality["rows"], files, samples)
+    else:
+        left = {"malformed": quality["malformed"], "in the future": quality["future"],
+                "replaced by a newer file": quality["superseded_rows"],
+                "outside site_url's path": reader.counts["other_sites"]}
+        hint = (f"; check site_url, whose path ({reader.prefix}/) the pages must lie under"
+                if reader.counts["other_sites"] else "")
+        log.warning("daily CSV: no page view in %s: of %d rows, %s%s", files, quality["rows"],
+                    ", ".join(f"{n} {k}" for k, n in left.items() if n) or "none has a view",
+                    hint)
+
+
 def scan(patterns: Iterable[str], root: str, *, own_hosts: Iterable[str] = (),
          prefix: str = "", today: date | None = None) -> DailyCsvReader:
     """Read the CSV files; the reader then gives the latest day and a period's record."""
@@ -225,6 +256,7 @@ def scan(patterns: Iterable[str], root: str, *, own_hosts: Iterable[str] = (),
         quality["rows"], ", ".join(quality["files"]), quality["malformed"],
         quality["superseded_rows"],
     )
+    _say_what_is_missing(reader, quality)
     if quality["future"]:
         log.warning(
             "daily CSV: %d rows dated after %s (today, UTC, and a day of clock skew) left out: "

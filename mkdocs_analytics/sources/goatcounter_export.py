@@ -314,6 +314,9 @@ class ExportReader:
         }
 
     def record(self, period: Period) -> dict:
+        if self.tally.misses(period):
+            log.warning("GoatCounter export: no row in %s: the export holds %s..%s",
+                        period.name, self.tally.earliest_day(), self.latest_day())
         events: Counter = Counter()
         for day in period.dates():
             events.update(self.events.get(day, {}))
@@ -361,6 +364,36 @@ def _first_date(path: str) -> str | None:
     return row.rsplit(",", 1)[-1].strip() or None
 
 
+def _say_what_is_missing(quality: dict, prefix: str) -> None:
+    """Malformed rows at INFO; at WARNING, an export that gives no visitor, and why."""
+    files = ", ".join(quality["files"])
+    samples = ", ".join(f"{s['file']}:{s['line']} ({s['reason']})"
+                        for s in quality["malformed_samples"])
+    if quality["malformed"]:
+        log.info("GoatCounter export: %d malformed rows skipped, first: %s",
+                 quality["malformed"], samples)
+    if quality["visitors"]:
+        return
+    if quality["note"]:
+        log.warning("GoatCounter export: nothing to count in %s: %s", files, quality["note"])
+    elif quality["malformed"] == quality["rows"]:
+        log.warning("GoatCounter export: nothing to count: none of the %d rows of %s could be "
+                    "read (first: %s)", quality["rows"], files, samples)
+    else:
+        left = {"malformed": quality["malformed"], "bots": quality["bots"],
+                "events": quality["events"], "other_sites": quality["other_sites"],
+                "future": quality["future"]}
+        hint = (
+            f"; every page is outside site_url's path ({prefix}/): check site_url"
+            if prefix and quality["other_sites"] and not quality["pageviews"] else ""
+        )
+        log.warning(
+            "GoatCounter export: no first visit of a page in %s: of %d rows, %s%s", files,
+            quality["rows"], ", ".join(f"{n} {k}" for k, n in left.items() if n) or "none",
+            hint,
+        )
+
+
 def scan(patterns: Iterable[str], root: str, *, own_hosts: Iterable[str] = (),
          prefix: str = "", today: date | None = None) -> ExportReader:
     """Read the export files; the reader then gives the latest day and a period's record."""
@@ -377,8 +410,7 @@ def scan(patterns: Iterable[str], root: str, *, own_hosts: Iterable[str] = (),
         "/".join(map(str, quality["format_versions"])) or "?",
         quality["visitors"], quality["events"], quality["bots"],
     )
-    if quality["note"]:
-        log.info("GoatCounter export: %s", quality["note"])
+    _say_what_is_missing(quality, reader.prefix)
     if quality["future"]:
         log.warning(
             "GoatCounter export: %d rows dated after %s (today, UTC, and a day of clock skew) "

@@ -29,7 +29,8 @@ from importlib import metadata
 
 # 2: referrers and campaigns count visitors, not page views. 3: ua-parser's spiders are bots.
 # 4: requests dated in the future are left out, and counted in the quality's "future".
-VERSION = 4
+# 5: where a compressed file broke off ("damaged").
+VERSION = 5
 HEAD = 64 * 1024
 
 
@@ -103,10 +104,13 @@ class Cache:
                 first=data["first"],
                 last=data["last"],
                 digest=data["digest"],
-                quality={**data["quality"], "malformed_samples": [
-                    {**sample, "file": os.path.basename(path)}
-                    for sample in data["quality"]["malformed_samples"]
-                ]},
+                # The file may have been renamed since (logrotate): its examples and damage
+                # are named by its name now.
+                quality={**data["quality"], **{
+                    key: [{**sample, "file": os.path.basename(path)}
+                          for sample in data["quality"][key]]
+                    for key in ("malformed_samples", "damaged")
+                }},
                 days=data["days"],
             )
         except (KeyError, TypeError):

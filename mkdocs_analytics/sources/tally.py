@@ -68,6 +68,13 @@ class Tally:
     def latest_day(self) -> str | None:
         return max(self.days) if self.days else None
 
+    def earliest_day(self) -> str | None:
+        return min(self.days) if self.days else None
+
+    def misses(self, period: Period) -> bool:
+        """Whether the tally holds days, none of them in ``period``."""
+        return bool(self.days) and not any(period.contains(day) for day in self.days)
+
     def build(self, period: Period, *, quality: dict | None = None, extra: dict | None = None):
         """The record of ``period``: only the days inside it count."""
         views_known = self.measure != "visitors"
