@@ -96,6 +96,7 @@ def settings_for(config: MkDocsConfig, options) -> pipeline.Settings:
 
     site_url = urlsplit(config.site_url or "")
     site_host = site_url.hostname
+    hosts = [_host_name(entry) for entry in options.access_log.hosts]
     return pipeline.Settings(
         root=root,
         data_dir=data_dir,
@@ -109,13 +110,28 @@ def settings_for(config: MkDocsConfig, options) -> pipeline.Settings:
         access_log_pattern=options.access_log.pattern,
         goatcounter_export_paths=list(options.goatcounter_export.paths),
         daily_csv_paths=list(options.daily_csv.paths),
-        own_hosts=[h for h in [site_host, *options.access_log.hosts] if h],
+        own_hosts=[h for h in [site_host, *hosts] if h],
         site_prefix=site_url.path.rstrip("/"),
         goatcounter=_with_token(options.goatcounter, "GOATCOUNTER_TOKEN"),
         github=_with_token(options.github, "GITHUB_TOKEN"),
         cache_ttl=options.cache_ttl,
         offline=options.offline,
     )
+
+
+def _host_name(entry: str) -> str:
+    """An ``access_log.hosts`` entry as the host name requests carry: ``https://WWW.Example.NET:443/docs/``
+    and ``WWW.Example.NET:443`` are ``www.example.net`` (lower case, no scheme, port or path)."""
+    text = str(entry).strip()
+    try:
+        host = urlsplit(text if "://" in text else "//" + text).hostname
+    except ValueError:
+        host = None
+    if not host or not host.strip("."):
+        raise ProjectError(
+            f"option 'access_log.hosts': {entry!r} is not a host name such as 'docs.example.org'"
+        )
+    return host.rstrip(".")
 
 
 def _threshold_file(root: str, option: str) -> str:

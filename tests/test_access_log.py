@@ -508,6 +508,60 @@ def test_a_build_of_an_error_log_fails_strict_unless_log_level_is_info(site, mon
     }
 
 
+# access_log.hosts as people write them -------------------------------------------------------
+
+
+def test_hosts_given_as_urls_are_host_names(site):
+    from mkdocs_analytics import project
+
+    site.write("mkdocs.yml", """
+        site_name: Hosts
+        site_url: https://docs.example.org/
+        theme: mkdocs
+        plugins:
+          - analytics:
+              min_count: 1
+              period_days: 1
+              access_log:
+                paths: [logs/access.log]
+                hosts: ["https://www.example.net/", "WWW.Example.NET:443", "Mirror.Example.COM.",
+                        "http://[2001:DB8::1]:8080/docs/"]
+        """)
+    site.write("docs/index.md", "# Home\n")
+    # A vhost log: two requests for www.example.net, one for the site_url host, one for a
+    # host that is not this site's.
+    site.write("logs/access.log", "".join(
+        f'{host} 192.0.2.{n} - - [10/Mar/2024:09:00:00 +0000] "GET / HTTP/1.1" 200 10 "-" '
+        f'"{FIREFOX}"\n'
+        for n, host in enumerate(["www.example.net:443", "WWW.EXAMPLE.NET", "docs.example.org",
+                                  "other.example"], 1)
+    ))
+    _, _, settings = project.load(str(site.root / "mkdocs.yml"))
+    assert settings.own_hosts == ["docs.example.org", "www.example.net", "www.example.net",
+                                  "mirror.example.com", "2001:db8::1"]
+    site.build()
+    metrics = site.json("data/engagement-metrics.json")
+    assert metrics["site_totals"]["page_views"] == 3
+    assert metrics["data_quality"]["excluded"] == {"other_sites": 1}
+
+
+def test_a_host_entry_without_a_host_name_is_refused(site):
+    from mkdocs_analytics import project
+
+    site.write("mkdocs.yml", """
+        site_name: Hosts
+        plugins:
+          - analytics:
+              access_log:
+                hosts: ["https://"]
+        """)
+    site.write("docs/index.md", "# Home\n")
+    with pytest.raises(project.ProjectError, match=(
+        "option 'access_log.hosts': 'https://' is not a host name such as 'docs.example.org'"
+    )):
+        project.load(str(site.root / "mkdocs.yml"))
+
+
 # 3. Common log format -------------------------------------------------------------------------
 
 
