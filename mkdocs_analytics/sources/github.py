@@ -38,12 +38,13 @@ What is counted, and what is left out:
 
 Limits: one request at a time. urllib3's ``Retry`` retries 5xx and connection errors three
 times after 1, 2 and 4 s, within ``max_requests``: when the cap leaves no room for a retry, the
-failure itself is the reason (``couldn't connect to ... (Connection refused)``), not the cap. Every answer is read within the limits of ``http.py``: whole within
-``timeout`` seconds (a server that drips never holds a build), at most 8 MB, after at most 5
-redirects; a body cut off, too slow or too large stops the collection, without a retry. A rate
-limit (403 or 429) waits ``Retry-After``, else until ``x-ratelimit-reset`` when
-``x-ratelimit-remaining`` is 0, else (a secondary limit that says neither) 60 s. A quota known
-to be used up is not asked again. When the wait would be longer than two minutes, or
+failure itself is the reason (``couldn't connect to ... (Connection refused)``), not the cap.
+Every answer is read within the limits of ``http.py``: whole within ``timeout`` seconds (a
+server that drips never holds a build), at most 8 MB, after at most 5 redirects; a body cut
+off, too slow or too large stops the collection, without a retry. A rate limit (403 or 429)
+waits ``Retry-After``, else until ``x-ratelimit-reset`` when ``x-ratelimit-remaining`` is 0,
+else (a secondary limit that says neither) 60 s. A quota known to be used up is not asked
+again. When the wait would be longer than two minutes, or
 ``max_requests`` is reached, or GitHub keeps failing, the collection stops: the record keeps
 every repository counted so far (never half a repository), says ``"partial": true`` and why in
 ``reason``, and marks the units it did not finish ``"complete": false``.
