@@ -288,7 +288,7 @@ def _live(source: str, settings: Settings, period: Period) -> dict:
         return cached
 
     memory = settings.failures
-    key = (source, period.name, _asked_with(source, settings))
+    key = (source, period.name, settings.data_dir, _asked_with(source, settings))
     hold = min(settings.cache_ttl, FAILURE_MEMORY)
     if memory is not None and key in memory:
         when, record = memory[key]

@@ -68,6 +68,7 @@ class AnalyticsPlugin(BasePlugin[AnalyticsConfig]):
     # Defining on_startup keeps this instance alive across `mkdocs serve` rebuilds.
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.serving = command == "serve"
+        self.failures = {}
 
     # Late, so that mkdocs-macros (if listed, in either order) has set itself up and takes
     # our registration directly rather than in class-level storage that outlives the build.
@@ -79,7 +80,10 @@ class AnalyticsPlugin(BasePlugin[AnalyticsConfig]):
             self.settings = project.settings_for(config, options)
         except project.ProjectError as error:
             raise PluginError(f"analytics: {error}") from None
-        self.settings.failures = self.failures
+        # Only `mkdocs serve` remembers failures across its rebuilds. MkDocs keeps this instance
+        # for the whole process (any later load_config of a site gets it back), so a build
+        # that is not served, from a script or a test, must not reuse another's failures.
+        self.settings.failures = self.failures if self.serving else None
         config.extra_css.append(options.dashboard_dir + CSS_NAME)
         self.dark_fallback = _has_dark_palette(config)
         if self.dark_fallback:

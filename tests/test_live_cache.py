@@ -307,3 +307,15 @@ def test_a_success_forgets_the_failure(tmp_path, httpserver):
     failures.clear()  # as after the memory's time
     record = pipeline.collect(live_settings(tmp_path, httpserver, failures, cache_ttl=0))
     assert record.records["goatcounter"]["available"] is True and failures == {}
+
+
+def test_builds_that_are_not_served_always_ask(site, httpserver, monkeypatch):
+    """MkDocs keeps the plugin's instance for the whole process (it defines on_startup), so a
+    script or a test building twice gets the same instance back: only `mkdocs serve` may
+    reuse a failure, never two plain builds."""
+    refusing_goatcounter(httpserver)
+    monkeypatch.setenv("GOATCOUNTER_TOKEN", "token-one")
+    configure(site, f"goatcounter:\n  site: {httpserver.url_for('/').rstrip('/')}\n")
+    site.build()
+    site.build()
+    assert len(httpserver.log) == 2
