@@ -155,6 +155,7 @@ def test_combined_log_counts_exactly():
         "malformed": 0,
         "malformed_samples": [],
         "damaged_files": [],
+        "skipped_files": [],
         "duplicates": 0,
         "duplicate_files": [],
         # Over the whole file, which here is the period: the same as "excluded".
@@ -451,6 +452,33 @@ def test_a_gzip_that_breaks_off_is_a_warning_with_how_much_was_read(tmp_path, ca
     assert [entry.name for entry in reader.deferred] == ["b.log.gz"]
     assert again["quality"]["damaged_files"] == record["quality"]["damaged_files"]
     assert len(warnings_of(caplog)) == 1
+
+
+def test_a_file_that_cannot_be_opened_is_left_out_and_the_others_count(tmp_path, caplog,
+                                                                      monkeypatch):
+    from mkdocs_analytics.sources import access_log
+
+    shutil.copy(COMBINED, tmp_path / "access.log")
+    (tmp_path / "access.log.1").write_text("x\n")
+
+    def refusing(path, *args, **kwargs):
+        # access.log.1 cannot be opened (permissions, a disk error); root reads any mode.
+        if str(path).endswith("access.log.1"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return open(path, *args, **kwargs)
+
+    monkeypatch.setattr(access_log, "open", refusing, raising=False)
+    record, _ = read(["access.log*"], tmp_path, period_days=2)
+    assert record["site_daily"] == EXPECTED_SITE_DAILY
+    assert record["quality"]["files"] == ["access.log"]
+    reason = f"couldn't read access.log.1: [Errno 13] Permission denied: '{tmp_path}/access.log.1'"
+    assert record["quality"]["skipped_files"] == [{"file": "access.log.1", "reason": reason}]
+    assert warnings_of(caplog) == [
+        f"analytics: access log: {reason}; that file is left out, the other files are counted"
+    ]
+    # With no file left, the source is left out, with the reason.
+    with pytest.raises(LogError, match="^couldn't read access.log.1: "):
+        read(["access.log.1"], tmp_path)
 
 
 def test_requests_all_for_other_hosts_warn_and_name_the_option(tmp_path, caplog):

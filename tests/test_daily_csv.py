@@ -60,6 +60,8 @@ def test_rows_become_a_page_views_record(tmp_path):
         ],
         "superseded_rows": 0,
         "future": 0,
+        "skipped_files": [],
+        "damaged_files": [],
         "site_visitors": "given for some days, the sum of pages for the others",
     }
     assert schemas.errors("raw-record", record) == []
@@ -158,6 +160,50 @@ def test_the_newest_file_gives_a_date(tmp_path):
         ("2024-03-09", 4), ("2024-03-10", 6), ("2024-03-11", 2),
     ]
     assert record["quality"]["superseded_rows"] == 1
+
+
+def test_a_bad_file_is_named_and_the_others_count(tmp_path, caplog):
+    # a.csv is fine; b.csv holds two good rows, then a field over csv's 128 KiB limit (a
+    # scanner's path); c.csv.gz breaks off before its first row; d.csv.gz is not gzip at all
+    # past its magic bytes.
+    (tmp_path / "a.csv").write_text("2024-03-11,/a/,3,2\n")
+    (tmp_path / "b.csv").write_text(
+        "2024-03-10,/b/,5,4\n2024-03-10,/b2/,1,1\n2024-03-10,/" + "x" * 200_000 + ",1,1\n"
+    )
+    (tmp_path / "c.csv.gz").write_bytes(gzip.compress(b"2024-03-10,/c/,7,7\n", mtime=0)[:12])
+    (tmp_path / "d.csv.gz").write_bytes(b"\x1f\x8b" + b"not gzip")
+    for n, name in enumerate(["a.csv", "b.csv", "c.csv.gz", "d.csv.gz"]):
+        os.utime(tmp_path / name, (1_700_000_000 + n, 1_700_000_000 + n))
+    reader = scan(["*.csv*"], str(tmp_path))
+    record = reader.record(TWO_DAYS)
+    assert record["daily"] == [
+        {"date": "2024-03-10", "path": "/b", "views": 5, "visitors": 4},
+        {"date": "2024-03-10", "path": "/b2", "views": 1, "visitors": 1},
+        {"date": "2024-03-11", "path": "/a", "views": 3, "visitors": 2},
+    ]
+    quality = record["quality"]
+    assert quality["files"] == ["a.csv", "b.csv"]
+    assert quality["damaged_files"] == [
+        {"file": "b.csv", "rows": 2,
+         "error": "b.csv is not a CSV file: field larger than field limit (131072)"},
+    ]
+    assert [skipped["file"] for skipped in quality["skipped_files"]] == ["c.csv.gz", "d.csv.gz"]
+    assert quality["skipped_files"][0]["reason"] == (
+        "couldn't read c.csv.gz: Compressed file ended before the end-of-stream marker was "
+        "reached"
+    )
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings[0].startswith("analytics: daily CSV: couldn't read c.csv.gz: ")
+    assert warnings[0].endswith("; that file is left out, the other files are counted")
+    assert warnings[1].startswith("analytics: daily CSV: couldn't read d.csv.gz: ")
+    assert warnings[2] == (
+        "analytics: daily CSV: b.csv is not a CSV file: field larger than field limit (131072) "
+        "after 2 rows; the rows before are counted, the rest of b.csv is lost"
+    )
+    assert len(warnings) == 3
+    # When no file gives a row, the source is left out with every reason.
+    with pytest.raises(DailyCsvError, match="^couldn't read c.csv.gz: .*; couldn't read d.csv"):
+        scan(["*.gz"], str(tmp_path))
 
 
 def test_paths_outside_the_site_and_missing_files(tmp_path):

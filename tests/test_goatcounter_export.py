@@ -69,6 +69,8 @@ def test_the_sample_export_counts_as_goatcounter_does():
         "malformed": 0,
         "malformed_samples": [],
         "duplicate_files": [],
+        "skipped_files": [],
+        "damaged_files": [],
         "bots": 0,
         "events": 1,
         "other_sites": 0,
@@ -257,6 +259,67 @@ def test_not_an_export(tmp_path):
         scan(["other.csv"], str(tmp_path))
     with pytest.raises(ExportError, match="no export file"):
         scan(["missing.csv"], str(tmp_path))
+
+
+def test_a_stray_file_in_a_glob_is_left_out_and_the_others_count(tmp_path, caplog):
+    # stats/* holds the sample export, a file of garbage, a CSV of something else, and a
+    # compressed version 1 export whose second gzip member (its third row) breaks off.
+    stats = tmp_path / "stats"
+    stats.mkdir()
+    shutil.copy(FIXTURES / "export.csv", stats / "export.csv")
+    (stats / "zz-bad.csv").write_text("garbage\n")
+    (stats / "notes.csv").write_text("date,path,views\n2024-01-01,/,1\n")
+    rows = [
+        f'/v1/,V1,false,0,{n},true,,,"{FIREFOX}","1920,1080,1",NL,2020-12-0{n}T10:00:00Z\n'
+        for n in (2, 3, 4)
+    ]
+    whole = gzip.compress((HEADER_1 + "\n" + rows[0] + rows[1]).encode(), mtime=0)
+    (stats / "cut.csv.gz").write_bytes(whole + gzip.compress(rows[2].encode(), mtime=0)[:12])
+
+    reader = scan(["stats/*"], str(tmp_path))
+    record = reader.record(DECEMBER)
+    quality = record["quality"]
+    assert quality["skipped_files"] == [
+        {"file": "notes.csv", "reason": "notes.csv is not a GoatCounter CSV export (its header "
+                                        "starts with 'date', not '1Path' or '2Path')"},
+        {"file": "zz-bad.csv", "reason": "zz-bad.csv is not a GoatCounter CSV export (its "
+                                         "header starts with 'garbage', not '1Path' or '2Path')"},
+    ]
+    assert quality["damaged_files"] == [
+        {"file": "cut.csv.gz", "rows": 2, "error": "file damaged: Compressed file ended before "
+                                                    "the end-of-stream marker was reached"},
+    ]
+    # export.csv counts whole (/stupid-light.html on 12-01, /static-go.html on 12-27), and so
+    # do the two rows cut.csv.gz gave before it broke off (12-02 and 12-03).
+    assert quality["files"] == ["export.csv", "cut.csv.gz"]
+    assert [(d["date"], d["path"], d["visitors"]) for d in record["daily"]] == [
+        ("2020-12-01", "/stupid-light.html", 1), ("2020-12-02", "/v1", 1),
+        ("2020-12-03", "/v1", 1), ("2020-12-27", "/static-go.html", 1),
+    ]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings[:2] == [
+        "analytics: GoatCounter export: notes.csv is not a GoatCounter CSV export (its header "
+        "starts with 'date', not '1Path' or '2Path'); that file is left out, the other files "
+        "are counted",
+        "analytics: GoatCounter export: zz-bad.csv is not a GoatCounter CSV export (its header "
+        "starts with 'garbage', not '1Path' or '2Path'); that file is left out, the other files "
+        "are counted",
+    ]
+    assert warnings[2] == (
+        "analytics: GoatCounter export: cut.csv.gz broke off after 2 rows: file damaged: "
+        "Compressed file ended before the end-of-stream marker was reached; the rows before it "
+        "are counted, the rest of the file is lost"
+    )
+    assert len(warnings) == 3
+
+
+def test_when_no_file_is_an_export_the_source_is_left_out_with_every_reason(tmp_path):
+    (tmp_path / "a.csv").write_text("garbage\n")
+    (tmp_path / "b.csv").write_text("date,path\n")
+    with pytest.raises(ExportError, match=(
+        "^a.csv is not a GoatCounter CSV export .*; b.csv is not a GoatCounter CSV export"
+    )):
+        scan(["*.csv"], str(tmp_path))
 
 
 def test_the_same_export_twice_counts_once(tmp_path):

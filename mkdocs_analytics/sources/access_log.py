@@ -42,6 +42,9 @@ the period to 2031. The default period ends on the latest day that is not in the
 
 Unchanged files are not read again: see ``log_cache.py``.
 
+A file that cannot be opened is left out with a WARNING naming it, and the others count; only
+when no file can be opened is the source left out.
+
 Logs that give nothing say so at WARNING (which ``log_level: info`` turns into INFO): an empty
 file, a file without a single request (an error log), no page view at all (every request for
 another host: set ``access_log.hosts``), a ``.gz`` that breaks off (with how much of it was
@@ -403,6 +406,8 @@ class AccessLogReader:
         self.deferred: list[log_cache.Entry] = []
         self.duplicate_files: list[str] = []
         self.files: list[str] = []
+        # Files that could not be opened, and why.
+        self.skipped: list[dict] = []
         # The kept days: visitors as keys (from files read now) and as plain counts (days
         # that one cached file holds alone).
         self.window: dict[str, DayAcc] = {}
@@ -453,7 +458,11 @@ class AccessLogReader:
             if entry is not None and entry.quality.get("future"):
                 # What was in the future then may not be now: read the file again.
                 entry = None
-            plan.append(entry if entry is not None else self._open(path))
+            try:
+                plan.append(entry if entry is not None else self._open(path))
+            except LogError as error:
+                # One file that cannot be opened is left out (and said); the others count.
+                self.skipped.append({"file": os.path.basename(path), "reason": str(error)})
         plan.sort(key=lambda item: (item.first is None, item.first or 0, item.name))
         # Files that start in the same minute may be copies of each other: their contents
         # are hashed to tell.
@@ -481,7 +490,12 @@ class AccessLogReader:
                     self.deferred.append(item)
                     previous = item
                     continue
-                item = self._open(item.path)
+                try:
+                    item = self._open(item.path)
+                except LogError as error:
+                    self.skipped.append({"file": item.name, "reason": str(error)})
+                    copies.add(item.path)
+                    continue
             if item.first in twins:
                 item.digest = hashlib.blake2b(digest_size=16)
             self._read(item, previous if isinstance(previous, FileRead) else None, following)
@@ -1038,6 +1052,7 @@ class AccessLogReader:
             "malformed": totals["malformed"],
             "malformed_samples": samples[:SAMPLES],
             "damaged_files": damaged,
+            "skipped_files": self.skipped,
             "duplicates": totals["duplicates"],
             "duplicate_files": self.duplicate_files,
             "removed": {rule: removed[rule] for rule in RULES},
@@ -1141,6 +1156,12 @@ def scan(
         period_days=period_days, cache_dir=cache_dir, today=today,
     )
     reader.read_all(find_files(patterns, root))
+    if reader.skipped and not reader.files:
+        # Not one file could be opened: the source is left out, with every reason.
+        raise LogError("; ".join(skipped["reason"] for skipped in reader.skipped))
+    for skipped in reader.skipped:
+        log.warning("access log: %s; that file is left out, the other files are counted",
+                    skipped["reason"])
     quality = reader.quality()
     unchanged = len(reader.deferred)
     log.info(

@@ -22,7 +22,9 @@ A header row is optional; with one, columns are found by name, in any order. Fil
 ``.gz``. When several files hold the same date (a weekly export of the last 28 days), the rows
 of the newest file (by modification time) are used for that date and the others' are not.
 Rows dated after today (UTC), beyond a day of clock skew, are left out, counted in the
-quality's ``future`` and said at WARNING.
+quality's ``future`` and said at WARNING. A file that cannot be read, or stops being CSV (a
+field over 128 KiB, a ``.gz`` that breaks off), keeps the rows read before and is named at
+WARNING; the other files count. Only when no file gives a row is the source left out.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import glob
 import gzip
 import io
 import os
+import zlib
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date
@@ -50,6 +53,9 @@ SOURCE = "daily_csv"
 SAMPLES = 5
 COLUMNS = ("date", "path", "views", "visitors", "referrer")
 SITE = "*"
+
+# What reading a damaged, unreadable or non-CSV file raises (gzip.BadGzipFile is an OSError).
+READ_ERRORS = (OSError, EOFError, zlib.error, UnicodeError, csv.Error)
 
 
 class DailyCsvError(Exception):
@@ -83,13 +89,30 @@ class DailyCsvReader:
         self.site_days: set[str] = set()
         # Which file gave each date (the newest that has it).
         self.owner: dict[str, str] = {}
+        # Files that could not be read at all, and files that broke off part-way.
+        self.skipped: list[dict] = []
+        self.damaged: list[dict] = []
 
     def read_all(self, paths: list[str]) -> None:
         """Newest file first: a date already given by a newer file is skipped."""
         order = sorted(paths, key=lambda path: (os.stat(path).st_mtime_ns, path), reverse=True)
         for path in order:
-            self.read(path)
-        self.files = [os.path.basename(path) for path in sorted(paths)]
+            before = self.counts["rows"]
+            try:
+                self.read(path)
+            except READ_ERRORS as error:
+                name = os.path.basename(path)
+                rows = self.counts["rows"] - before
+                reason = (f"{name} is not a CSV file: {error}" if isinstance(error, csv.Error)
+                          else f"couldn't read {name}: {error}")
+                if rows:
+                    self.damaged.append({"file": name, "rows": rows, "error": reason})
+                else:
+                    self.skipped.append({"file": name, "reason": reason})
+        skipped = {skipped["file"] for skipped in self.skipped}
+        self.skipped.sort(key=lambda skipped: skipped["file"])
+        self.files = [os.path.basename(path) for path in sorted(paths)
+                      if os.path.basename(path) not in skipped]
 
     def read(self, path: str) -> None:
         name = os.path.basename(path)
@@ -97,24 +120,21 @@ class DailyCsvReader:
         with _open_text(path) as file:
             rows = csv.reader(file)
             columns = None
-            try:
-                for row in rows:
-                    if not row or not any(cell.strip() for cell in row):
+            for row in rows:
+                if not row or not any(cell.strip() for cell in row):
+                    continue
+                if columns is None:
+                    columns, is_header = _columns(row)
+                    if is_header:
                         continue
-                    if columns is None:
-                        columns, is_header = _columns(row)
-                        if is_header:
-                            continue
-                    self.counts["rows"] += 1
-                    reason = self._row(row, columns, name, taken)
-                    if reason:
-                        self.counts["malformed"] += 1
-                        if len(self.samples) < SAMPLES:
-                            self.samples.append(
-                                {"file": name, "line": rows.line_num, "reason": reason}
-                            )
-            except csv.Error as error:
-                raise DailyCsvError(f"{name} is not a CSV file: {error}") from None
+                self.counts["rows"] += 1
+                reason = self._row(row, columns, name, taken)
+                if reason:
+                    self.counts["malformed"] += 1
+                    if len(self.samples) < SAMPLES:
+                        self.samples.append(
+                            {"file": name, "line": rows.line_num, "reason": reason}
+                        )
 
     def _row(self, row: list[str], columns: dict, name: str, taken: set) -> str | None:
         def cell(column: str) -> str:
@@ -183,6 +203,8 @@ class DailyCsvReader:
             "malformed_samples": self.samples,
             "superseded_rows": self.counts["superseded"],
             "future": self.counts["future"],
+            "skipped_files": self.skipped,
+            "damaged_files": self.damaged,
             "site_visitors": (
                 "given" if days and all(day in self.site_days for day in days)
                 else "sum of pages" if not any(day in self.site_days for day in days)
@@ -246,10 +268,16 @@ def scan(patterns: Iterable[str], root: str, *, own_hosts: Iterable[str] = (),
          prefix: str = "", today: date | None = None) -> DailyCsvReader:
     """Read the CSV files; the reader then gives the latest day and a period's record."""
     reader = DailyCsvReader(own_hosts, prefix, today)
-    try:
-        reader.read_all(find_files(patterns, root))
-    except (OSError, EOFError, UnicodeError) as error:
-        raise DailyCsvError(f"couldn't read the daily CSV: {error}") from None
+    reader.read_all(find_files(patterns, root))
+    if reader.skipped and not reader.files:
+        # Not one file could be read: the source is left out, with every reason.
+        raise DailyCsvError("; ".join(skipped["reason"] for skipped in reader.skipped))
+    for skipped in reader.skipped:
+        log.warning("daily CSV: %s; that file is left out, the other files are counted",
+                    skipped["reason"])
+    for damage in reader.damaged:
+        log.warning("daily CSV: %s after %d rows; the rows before are counted, the rest of "
+                    "%s is lost", damage["error"], damage["rows"], damage["file"])
     quality = reader.quality()
     log.info(
         "daily CSV: %d rows in %s; %d bad, %d replaced by a newer file",

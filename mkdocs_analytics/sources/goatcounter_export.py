@@ -27,6 +27,10 @@ visits, as the dashboard of GoatCounter does:
 Rows dated after today (UTC), beyond a day of clock skew, are left out, counted in the
 quality's ``future`` and said at WARNING.
 
+A file that is no export (a stray ``notes.csv`` in ``stats/*``) or cannot be read is left out
+with a WARNING naming it and why, and the other files count; only when no file can be read is
+the source left out. A ``.gz`` that breaks off keeps the rows before the damage, and says so.
+
 Files are read in the order of their first row; a file whose content equals an earlier one's
 is read once. Incremental exports (``start_from_hit_id``) never overlap; two full exports of
 the same site do, and would count twice: give the newest one only.
@@ -40,6 +44,7 @@ import gzip
 import hashlib
 import io
 import os
+import zlib
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime, timezone
@@ -61,6 +66,9 @@ SAMPLES = 5
 
 # The columns a row must have, by their names in the header (without the version digit).
 NEEDED = ("Path", "Event", "Bot", "FirstVisit", "Date")
+
+# What reading a damaged or unreadable file raises (gzip.BadGzipFile is an OSError).
+READ_ERRORS = (OSError, EOFError, zlib.error)
 
 
 class ExportError(Exception):
@@ -125,21 +133,33 @@ class ExportReader:
         self.counts: Counter = Counter()
         self.samples: list[dict] = []
         self.duplicate_files: list[str] = []
+        # Files left out, and why; files that broke off part-way, and after how many rows.
+        self.skipped: list[dict] = []
+        self.damaged: list[dict] = []
         self._agents: dict[str, tuple[str, str, bool]] = {}
 
     def read_all(self, paths: list[str]) -> None:
         """Read each file once, oldest first; a copy of a file read already is left out."""
         digests = set()
-        for _, name, path in sorted(
-            (_first_date(path) or "", os.path.basename(path), path) for path in paths
-        ):
+        order = []
+        for path in paths:
+            try:
+                order.append((_first_date(path) or "", os.path.basename(path), path))
+            except ExportError as error:
+                self.skipped.append({"file": os.path.basename(path), "reason": str(error)})
+        for _, name, path in sorted(order):
             part = ExportReader(self.own, self.prefix, self.last_day)
-            digest = part.read(path)
+            try:
+                digest = part.read(path)
+            except ExportError as error:
+                self.skipped.append({"file": name, "reason": str(error)})
+                continue
             if digest in digests:
                 self.duplicate_files.append(name)
                 continue
             digests.add(digest)
             self._merge(part)
+        self.skipped.sort(key=lambda skipped: skipped["file"])
         self.tally.titles = dict(self.titles_seen)
 
     def _merge(self, part: ExportReader) -> None:
@@ -157,13 +177,20 @@ class ExportReader:
         self.versions += part.versions
         self.counts.update(part.counts)
         self.samples = (self.samples + part.samples)[:SAMPLES]
+        self.damaged += part.damaged
 
     def read(self, path: str) -> str:
-        """Count one file; return the hash of its content."""
+        """Count one file; return the hash of its content. Raises :class:`ExportError` when
+        the file cannot be read or is no export; a file that breaks off after its header
+        keeps the rows before the damage (listed in ``damaged``)."""
         name = os.path.basename(path)
         self.files.append(name)
         digest = hashlib.blake2b(digest_size=16)
-        with _open_text(path) as file:
+        try:
+            file = _open_text(path)
+        except READ_ERRORS as error:
+            raise ExportError(f"couldn't read {name}: {error}") from None
+        with file:
             rows = csv.reader(_hashed(file, digest))
             try:
                 header = next(rows)
@@ -172,6 +199,8 @@ class ExportReader:
                 return digest.hexdigest()
             except csv.Error as error:
                 raise ExportError(f"{name} is not a CSV file: {error}") from None
+            except READ_ERRORS as error:
+                raise ExportError(f"couldn't read {name}: {error}") from None
             columns = _columns(name, header)
             self.versions.append(int(header[0][0]))
             width = len(header)
@@ -186,6 +215,10 @@ class ExportReader:
                         self._bad(name, rows.line_num, reason)
             except csv.Error as error:
                 self._bad(name, rows.line_num, f"not CSV: {error}")
+            except READ_ERRORS as error:
+                self.damaged.append({"file": name, "rows": self.counts["rows"],
+                                     "error": f"file damaged: {error}"})
+                self._bad(name, rows.line_num + 1, f"file damaged: {error}")
         return digest.hexdigest()
 
     def _bad(self, name: str, line: int, reason: str) -> None:
@@ -300,6 +333,8 @@ class ExportReader:
             "malformed": counts["malformed"],
             "malformed_samples": self.samples,
             "duplicate_files": self.duplicate_files,
+            "skipped_files": self.skipped,
+            "damaged_files": self.damaged,
             "bots": counts["bots"],
             "events": counts["events"],
             "other_sites": counts["other_sites"],
@@ -359,7 +394,7 @@ def _first_date(path: str) -> str | None:
         with _open_text(path) as file:
             file.readline()
             row = file.readline()
-    except (OSError, EOFError) as error:
+    except READ_ERRORS as error:
         raise ExportError(f"couldn't read {os.path.basename(path)}: {error}") from None
     return row.rsplit(",", 1)[-1].strip() or None
 
@@ -400,8 +435,18 @@ def scan(patterns: Iterable[str], root: str, *, own_hosts: Iterable[str] = (),
     reader = ExportReader(own_hosts, prefix, last_allowed_day(today))
     try:
         reader.read_all(find_files(patterns, root))
-    except (OSError, EOFError) as error:
+    except READ_ERRORS as error:
         raise ExportError(f"couldn't read the export: {error}") from None
+    if reader.skipped and not reader.files:
+        # Not one file could be read: the source is left out, with every reason.
+        raise ExportError("; ".join(skipped["reason"] for skipped in reader.skipped))
+    for skipped in reader.skipped:
+        log.warning("GoatCounter export: %s; that file is left out, the other files are "
+                    "counted", skipped["reason"])
+    for damage in reader.damaged:
+        log.warning("GoatCounter export: %s broke off after %d rows: %s; the rows before it "
+                    "are counted, the rest of the file is lost",
+                    damage["file"], damage["rows"], damage["error"])
     quality = reader.quality()
     log.info(
         "GoatCounter export: %d rows in %s (format %s): %d first visits of pages, %d events, "
