@@ -925,6 +925,32 @@ def test_record_holds_no_address_user_agent_or_referrer_url(tmp_path):
     assert json.dumps(reader.quality()).count("192.0.2") == 0
 
 
+def test_scanner_sized_paths_referrers_and_campaigns_are_cut(tmp_path):
+    long_a = "/" + "a" * 5_000_000  # 5 MB of path
+    long_b = "/" + "a" * 2000 + "b"  # the same first 999 characters, another path
+    host = "w" * 1500 + ".example"
+    campaign = "c" * 3000
+    (tmp_path / "scan.log").write_text(
+        entry("192.0.2.1", "10/Mar/2024:09:00:00 +0000", f"GET {long_a} HTTP/1.1")
+        + entry("192.0.2.2", "10/Mar/2024:09:01:00 +0000",
+                f"GET {long_b}?utm_campaign={campaign} HTTP/1.1",
+                referrer=f"https://{host}/")
+        + entry("192.0.2.3", "10/Mar/2024:09:02:00 +0000", f"GET {long_a}/x HTTP/1.1", status=404)
+    )
+    record, _ = read(["scan.log"], tmp_path, period_days=1)
+    cut_path = "/" + "a" * 998 + "…"
+    assert len(cut_path) == 1000
+    # Both long paths are one row, marked as cut: 2 views by 2 visitors.
+    assert record["daily"] == [
+        {"date": "2024-03-10", "path": cut_path, "views": 2, "visitors": 2},
+    ]
+    assert record["not_found"] == [{"name": cut_path, "count": 1}]
+    assert record["referrers"] == [{"name": "w" * 999 + "…", "count": 1}]
+    assert record["campaigns"] == [{"name": "c" * 999 + "…", "count": 1}]
+    # The record stays small: four names of 1,000 characters, not 5 MB.
+    assert len(json.dumps(record)) < 10_000
+
+
 # 7. Path normalization ------------------------------------------------------------------------
 
 
@@ -954,6 +980,10 @@ def test_record_holds_no_address_user_agent_or_referrer_url(tmp_path):
         ("/caf%E9/%C3%A9", "/caf%E9/%C3%A9"),
         # an encoded slash becomes a real one.
         ("/a%2Fb/", "/a/b"),
+        # A path over 1,000 characters keeps 999 of them and a mark: 1,000 in all.
+        ("/" + "x" * 999, "/" + "x" * 999),
+        ("/" + "x" * 1000, "/" + "x" * 998 + "…"),
+        ("/" + "%C3%A9" * 1000, "/" + "é" * 998 + "…"),
     ],
 )
 def test_normalize_path(raw, expected):

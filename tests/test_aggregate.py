@@ -531,6 +531,12 @@ def test_referrer_hosts_that_are_addresses_are_never_published_whatever_the_sour
     ]
 
 
+def test_a_long_referrer_name_of_any_source_is_cut():
+    record = web(week(0), {"/": 20}, source="goatcounter", measure="visitors",
+                 referrers={"x" * 1500: 4})
+    assert agg.merge_web([record])["referrers"] == [{"name": "x" * 999 + "…", "count": 4}]
+
+
 def test_goatcounter_api_and_export_of_the_same_site_are_not_added_up():
     from mkdocs_analytics.aggregate import merge_web
 

@@ -206,6 +206,20 @@ def test_a_bad_file_is_named_and_the_others_count(tmp_path, caplog):
         scan(["*.gz"], str(tmp_path))
 
 
+def test_long_paths_and_referrers_are_cut(tmp_path):
+    (tmp_path / "d.csv").write_text(
+        "date,path,views,visitors,referrer\n"
+        f"2024-03-10,/{'p' * 2000},4,3,{'r' * 1500}.example\n"
+        f"2024-03-10,/{'p' * 1500}q,1,1,\n"
+    )
+    record = scan(["d.csv"], str(tmp_path)).record(TWO_DAYS)
+    # Both paths share their first 999 characters: one row, cut to 1,000 with its mark.
+    assert record["daily"] == [
+        {"date": "2024-03-10", "path": "/" + "p" * 998 + "…", "views": 5, "visitors": 4},
+    ]
+    assert record["referrers"] == [{"name": "r" * 999 + "…", "count": 3}]
+
+
 def test_paths_outside_the_site_and_missing_files(tmp_path):
     (tmp_path / "d.csv").write_text("2024-03-10,/docs/a/,3,2\n2024-03-10,/shop/,9,9\n")
     record = scan(["d.csv"], str(tmp_path), prefix="/docs").record(TWO_DAYS)

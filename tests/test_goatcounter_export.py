@@ -322,6 +322,19 @@ def test_when_no_file_is_an_export_the_source_is_left_out_with_every_reason(tmp_
         scan(["*.csv"], str(tmp_path))
 
 
+def test_long_paths_titles_and_campaigns_are_cut(tmp_path):
+    (tmp_path / "long.csv").write_text(
+        HEADER_1 + "\n"
+        + f'/{"p" * 3000},{"T" * 2000},false,0,1,true,{"n" * 1200},c,"{FIREFOX}","1920,1080,1",'
+        + "NL,2019-05-01T10:00:00Z\n"
+    )
+    record = scan(["long.csv"], str(tmp_path)).record(MAY)
+    path = "/" + "p" * 998 + "…"
+    assert [(d["path"], d["visitors"]) for d in record["daily"]] == [(path, 1)]
+    assert record["titles"] == {path: "T" * 999 + "…"}
+    assert record["referrers"] == record["campaigns"] == [{"name": "n" * 999 + "…", "count": 1}]
+
+
 def test_the_same_export_twice_counts_once(tmp_path):
     shutil.copy(FIXTURES / "export.csv", tmp_path / "a.csv")
     shutil.copy(FIXTURES / "export.csv", tmp_path / "b.csv")

@@ -236,7 +236,8 @@ def test_shape_details():
     assert escapes["referrers"] == [{"name": "ref.example", "count": 1}]
     assert escapes["browsers"] == [{"name": "Firefox", "count": 2}]
     long, _ = collect(["long.log"], str(SHAPES), period_days=1)
-    assert long["not_found"] == [{"name": "/" + "a" * 8000, "count": 1}]
+    # An 8,001-character path is cut to 1,000 characters, the last one the mark "…".
+    assert long["not_found"] == [{"name": "/" + "a" * 998 + "…", "count": 1}]
     broken, _ = collect(["non-utf8.log"], str(SHAPES), period_days=1)
     # A referrer host in Windows-1251 bytes, percent-encoded like a path.
     assert broken["referrers"] == [{"name": "%e4%e5.example", "count": 1}]

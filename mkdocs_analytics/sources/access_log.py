@@ -20,6 +20,7 @@ prefer what the browser said); ``/docs``, ``/docs/`` and ``/docs/index.html`` ar
 absolute-form target (``GET https://docs.example.org/guide/``) of the site's own host is its
 path. With ``site_url: https://example.org/docs/``, requests outside ``/docs/`` are another
 site's (``other_sites``); pages keep their full path, as the site's page list names them.
+A path, referrer or campaign over 1,000 characters (a scanner's) is cut to 999 and ``…``.
 
 Privacy: a visitor is the same client address and user agent on the same UTC day. The pair is
 hashed in memory with a random salt made for this run and never written; behind a proxy, the
@@ -73,7 +74,7 @@ from mkdocs.plugins import get_plugin_logger
 
 from ..period import Period
 from . import log_cache, log_formats
-from .names import public_referrer
+from .names import cut, public_referrer
 from .tally import Tally, last_allowed_day
 
 log = get_plugin_logger("analytics")
@@ -90,8 +91,10 @@ CHUNK = 1 << 20
 PEEK = 64 * 1024
 
 # Caches of parsed fields are emptied when they grow past this many entries, so that a log
-# full of unique query strings or referrer URLs cannot fill the memory.
+# full of unique query strings or referrer URLs cannot fill the memory; fields longer than
+# CACHE_KEY_LIMIT bytes (a scanner's megabytes of path) are never kept in them.
 CACHE_LIMIT = 50_000
+CACHE_KEY_LIMIT = 4096
 
 # Requests kept (as 64-bit hashes) at the end of a file to find them again at the start of an
 # overlapping next file; past this many, overlaps are not looked for.
@@ -855,7 +858,8 @@ class AccessLogReader:
             system.family if system else "Other",
             is_bot,
         )
-        self._agents[agent] = known
+        if len(agent) <= CACHE_KEY_LIMIT:
+            self._agents[agent] = known
         return known
 
     def _host(self, host: bytes) -> bool:
@@ -864,7 +868,8 @@ class AccessLogReader:
         if name.count(":") == 1:
             name = name.split(":", 1)[0]
         ours = not self.own_hosts or _bare_host(name) in self.own_hosts
-        self._hosts[host] = ours
+        if len(host) <= CACHE_KEY_LIMIT:
+            self._hosts[host] = ours
         return ours
 
     def _target(self, target: bytes) -> tuple:
@@ -889,10 +894,11 @@ class AccessLogReader:
             page = (
                 site_path(normalize_path(path), self.prefix),
                 _is_page(path) and not _is_feed_query(text),
-                params.get("utm_campaign", "").strip(),
+                cut(params.get("utm_campaign", "").strip()),
                 public_referrer(params.get("utm_source", "").strip().lower()),
             )
-        self._targets[target] = page
+        if len(target) <= CACHE_KEY_LIMIT:
+            self._targets[target] = page
         return page
 
     def _referrer(self, referrer: bytes) -> str:
@@ -907,7 +913,8 @@ class AccessLogReader:
             if host:
                 host = _bare_host(host)
                 source = "" if host in self.own_hosts else public_referrer(host)
-        self._referrers[referrer] = source
+        if len(referrer) <= CACHE_KEY_LIMIT:
+            self._referrers[referrer] = source
         return source
 
     def _client(self, forwarded: bytes, client: bytes, header: bytes) -> bytes:
@@ -1260,7 +1267,8 @@ def normalize_path(path: str) -> str:
 
     ``/docs/``, ``/docs`` and ``/docs/index.html`` all become ``/docs``; the root stays ``/``.
     Bytes that are not UTF-8 stay percent-encoded, so the result is always valid text. A
-    double-encoded path (``%2541``) is decoded once (``%41``), as the server did.
+    double-encoded path (``%2541``) is decoded once (``%41``), as the server did. A path over
+    1,000 characters is cut to 999 and ``…`` (see ``names.cut``).
     """
     try:
         decoded = unquote(path, errors="strict")
@@ -1270,7 +1278,7 @@ def normalize_path(path: str) -> str:
     if decoded.endswith("/index.html") or decoded.endswith("/index.htm"):
         decoded = decoded.rsplit("/", 1)[0] + "/"
     decoded = "/" + decoded.strip("/")
-    return decoded
+    return cut(decoded)
 
 
 def site_path(path: str, prefix: str) -> str | None:

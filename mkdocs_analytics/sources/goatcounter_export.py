@@ -56,7 +56,7 @@ from mkdocs.plugins import get_plugin_logger
 from ..period import Period
 from ..records import ranked
 from .access_log import _bare_host, normalize_path, site_path
-from .names import public_referrer
+from .names import cut, public_referrer
 from .tally import Tally, last_allowed_day
 
 log = get_plugin_logger("analytics")
@@ -261,7 +261,7 @@ class ExportReader:
             self.counts["other_sites"] += 1
             return None
         self.counts["pageviews"] += 1
-        title = row.get("Title", "").strip()
+        title = cut(row.get("Title", "").strip())
         if title:
             self.titles_seen[path] = title
         if not first:
