@@ -80,7 +80,7 @@ from mkdocs.plugins import get_plugin_logger
 from urllib3.exceptions import MaxRetryError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from .. import history
+from .. import history, progress
 from ..period import Period, isoformat_z
 from ..records import SCHEMA_VERSION, unavailable
 from . import http
@@ -848,8 +848,11 @@ class Collector:
     def _rest(self, entry: Entry, name: str, repos: list[dict] | None = None) -> None:
         if repos is None:
             repos = list_repositories(self.client, name)
-        for repo in repos:
-            self._row(entry, repo, partial(rest_counts, self.client, repo, self.period))
+        # The repository walk is the long part of a collection: a bar on a terminal.
+        with progress.bar(len(repos), f"GitHub {name}", unit="repo") as bar:
+            for repo in repos:
+                self._row(entry, repo, partial(rest_counts, self.client, repo, self.period))
+                bar.update()
 
     def _search(self, entry: Entry, name: str) -> None:
         repos = list_repositories(self.client, name)
