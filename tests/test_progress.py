@@ -16,7 +16,8 @@ class Terminal(io.StringIO):
 def test_a_bar_is_drawn_on_a_terminal(monkeypatch):
     screen = Terminal()
     monkeypatch.setattr(sys, "stderr", screen)
-    with progress.bar(4, "GitHub acme", unit="repo") as bar:
+    # mininterval=0: draw every step, as tqdm would after its tenth of a second.
+    with progress.bar(4, "GitHub acme", unit="repo", mininterval=0) as bar:
         for _ in range(4):
             bar.update()
     assert "analytics: GitHub acme" in screen.getvalue()
