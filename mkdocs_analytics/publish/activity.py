@@ -25,7 +25,7 @@ def render(board: Dashboard, engagement: dict, report: dict) -> str:
         parts.append(
             '<p class="analytics-note"><strong>Incomplete:</strong> '
             f"{text(github.get('reason') or 'the collection stopped early')}. Units marked "
-            "“incomplete” count only the repositories read before it stopped.</p>"
+            "“incomplete” count only the repositories that could be read.</p>"
         )
     parts += [
         _totals(github),
