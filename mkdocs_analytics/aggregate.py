@@ -80,6 +80,8 @@ def merge_web(records: list[dict]) -> dict | None:
     daily = Counter()
     visitors = Counter()
     site = defaultdict(lambda: [0, 0])
+    # Days some source counted; on the others no source knows anything (null, never 0).
+    known = set()
     titles = {}
     breakdowns = {name: Counter() for name in BREAKDOWNS}
     not_found = Counter()
@@ -91,6 +93,8 @@ def merge_web(records: list[dict]) -> dict | None:
         for row in record["site_daily"]:
             site[row["date"]][0] += row["views"] or 0
             site[row["date"]][1] += row["visitors"] or 0
+            if row["visitors"] is not None:
+                known.add(row["date"])
         titles.update(record.get("titles") or {})
         for name in BREAKDOWNS:
             breakdowns[name].update({r["name"]: r["count"] for r in record.get(name, [])})
@@ -111,7 +115,8 @@ def merge_web(records: list[dict]) -> dict | None:
             for day, path in sorted(daily)
         ],
         "site_daily": [
-            {"date": day, "views": None if visitor_only else v[0], "visitors": v[1]}
+            {"date": day, "views": None if visitor_only or day not in known else v[0],
+             "visitors": v[1] if day in known else None}
             for day, v in sorted(site.items())
         ],
         "titles": titles,
@@ -142,8 +147,9 @@ def _page_totals(web: dict) -> dict[str, list[int]]:
     return totals
 
 
-def _views(web: dict, row: dict) -> int:
-    """What the period counts per row: page views, or visitors for visitor-only sources."""
+def _views(web: dict, row: dict) -> int | None:
+    """What the period counts per row: page views, or visitors for visitor-only sources;
+    None on a day the sources know nothing of (before a log's first request)."""
     return row["views"] if row["views"] is not None else row["visitors"]
 
 
@@ -182,7 +188,8 @@ def engagement_metrics(
         }
 
     totals = _page_totals(web)
-    site_views = sum(_views(web, row) for row in web["site_daily"])
+    # Unknown days (null) add nothing to the totals.
+    site_views = sum(_views(web, row) or 0 for row in web["site_daily"])
     site_visitors = sum(row["visitors"] or 0 for row in web["site_daily"])
     past = _past_web(history, period, web["measure"], SPARKLINE_PERIODS - 1)
     previous, missing = past[0]
@@ -461,7 +468,7 @@ def snapshot(engagement: dict, report: dict) -> dict:
                 # The site's own count, the one this period's trends compare: for visitors,
                 # the site's visitors, not the sum over pages (one reader of two pages is
                 # two page visitors but one site visitor).
-                "views": sum(d["views"] for d in engagement["daily"]),
+                "views": sum(d["views"] or 0 for d in engagement["daily"]),
                 "visitors": engagement["site_totals"]["unique_visitors"],
                 "pages": {
                     p["path"]: [p["views"], p["unique_visitors"]] for p in engagement["pages"]

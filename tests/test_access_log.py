@@ -39,6 +39,7 @@ from pathlib import Path
 
 import pytest
 
+from mkdocs_analytics import plugin
 from mkdocs_analytics.sources.access_log import LogError, collect, find_files, normalize_path
 
 FIXTURES = Path(__file__).parent / "fixtures" / "logs"
@@ -60,6 +61,13 @@ GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.
 ACMEWATCH = "AcmeWatch/1.0 (+https://acme.example)"
 CLIENTS = ["192.0.2.10", "198.51.100.7", "203.0.113.5", "203.0.113.77", "192.0.2.99",
            "198.51.100.50"]
+
+
+@pytest.fixture(autouse=True)
+def warnings_stay_warnings(monkeypatch):
+    """A build with ``log_level: info`` earlier in the process (test_plugin_build) leaves the
+    plugin's downgrade of warnings on; these tests read the sources' warnings."""
+    monkeypatch.setattr(plugin._DOWNGRADE, "active", False)
 
 # ---------------------------------------------------------------------------------------------
 # Expected record of combined.log over 2024-03-10..2024-03-11, worked out from the table above.
@@ -500,20 +508,18 @@ def test_requests_all_for_other_hosts_warn_and_name_the_option(tmp_path, caplog)
 
 def test_a_period_without_a_request_of_the_logs_is_said(tmp_path, caplog):
     record, _ = read(["combined.log"], FIXTURES, period_end=date(2024, 3, 1), period_days=7)
-    assert [row["views"] for row in record["site_daily"]] == [0] * 7
+    # The logs say nothing of that week: no numbers (not seven zeros), and the reason.
+    assert record["available"] is False
+    assert record["reason"] == "no request in the period: the logs hold 2024-03-10..2024-03-11"
+    assert "site_daily" not in record
     assert warnings_of(caplog) == [
         "analytics: access log: no request in 2024-02-24--2024-03-01: the logs hold "
         "2024-03-10..2024-03-11"
     ]
 
 
-def test_a_build_of_an_error_log_fails_strict_unless_log_level_is_info(site, monkeypatch):
+def test_a_build_of_an_error_log_fails_strict_unless_log_level_is_info(site):
     from mkdocs.exceptions import Abort
-
-    from mkdocs_analytics import plugin
-
-    # log_level: info stays on for the process: put it back for the tests that follow.
-    monkeypatch.setattr(plugin._DOWNGRADE, "active", False)
 
     site.write("mkdocs.yml", """
         site_name: Errors
@@ -725,11 +731,18 @@ def test_period_without_end_ends_on_the_latest_utc_day(tmp_path):
     assert record["excluded"] == {"bots": 1, "errors": 2}
 
 
-def test_default_period_is_seven_days_with_empty_days_as_zero(tmp_path):
+def test_default_period_is_seven_days_days_before_the_log_unknown_empty_days_zero(tmp_path):
     (tmp_path / "p.log").write_text(PERIOD_LOG)
     record, _ = read(["p.log"], tmp_path)
     assert record["period"] == {"start": "2024-03-06", "end": "2024-03-12", "days": 7}
-    assert [row["views"] for row in record["site_daily"]] == [0, 0, 1, 0, 1, 1, 0]
+    # The log starts on 03-08 (line 1): 03-06 and 03-07 are unknown (null), not zero; 03-09
+    # (no request, between requests) and 03-12 (a bot only) are zero.
+    assert record["site_daily"][:2] == [
+        {"date": "2024-03-06", "views": None, "visitors": None},
+        {"date": "2024-03-07", "views": None, "visitors": None},
+    ]
+    assert [row["views"] for row in record["site_daily"]] == [None, None, 1, 0, 1, 1, 0]
+    assert [row["visitors"] for row in record["site_daily"]] == [None, None, 1, 0, 1, 1, 0]
     assert [row["date"] for row in record["site_daily"]][2] == "2024-03-08"
     assert record["referrers"] == [
         {"name": "in.example", "count": 1},

@@ -537,6 +537,53 @@ def test_a_long_referrer_name_of_any_source_is_cut():
     assert agg.merge_web([record])["referrers"] == [{"name": "x" * 999 + "…", "count": 4}]
 
 
+def test_unknown_days_stay_unknown_and_totals_skip_them(tmp_path, monkeypatch):
+    # A log that starts on the week's 3rd day: days 1-2 unknown (null), day 4 a true zero; a
+    # warehouse CSV that knows day 2 only.
+    log = web(week(0), {"/": 10}, visitors={"/": 4})
+    days = week(0).dates()
+    log["daily"] = [{"date": days[2], "path": "/", "views": 10, "visitors": 4}]
+    log["site_daily"] = [
+        {"date": day, "views": views, "visitors": visitors}
+        for day, views, visitors in zip(days, [None, None, 10, 0, 0, 0, 0],
+                                        [None, None, 4, 0, 0, 0, 0], strict=True)
+    ]
+    merged = agg.merge_web([log])
+    assert merged["site_daily"][:4] == [
+        {"date": days[0], "views": None, "visitors": None},
+        {"date": days[1], "views": None, "visitors": None},
+        {"date": days[2], "views": 10, "visitors": 4},
+        {"date": days[3], "views": 0, "visitors": 0},
+    ]
+    warehouse = web(week(0), {"/a": 3}, visitors={"/a": 2}, source="daily_csv")
+    warehouse["daily"] = [{"date": days[1], "path": "/a", "views": 3, "visitors": 2}]
+    warehouse["site_daily"] = [
+        {"date": day, "views": 3 if day == days[1] else None,
+         "visitors": 2 if day == days[1] else None} for day in days
+    ]
+    both = agg.merge_web([log, warehouse])
+    # Day 1: nobody knows; day 2: only the warehouse does (3 views); day 3: only the log.
+    assert [(d["views"], d["visitors"]) for d in both["site_daily"]] == [
+        (None, None), (3, 2), (10, 4), (0, 0), (0, 0), (0, 0), (0, 0),
+    ]
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    result = Data(tmp_path).run(week(0), log)
+    engagement = result.engagement
+    # 10 views and 4 visitors: the unknown days add nothing, and stay null in "daily".
+    assert engagement["site_totals"]["page_views"] == 10
+    assert engagement["site_totals"]["unique_visitors"] == 4
+    assert [(d["views"], d["visitors"]) for d in engagement["daily"]] == [
+        (None, None), (None, None), (10, 4), (0, 0), (0, 0), (0, 0), (0, 0),
+    ]
+    assert result.report["web_engagement"]["total_views"] == 10
+    snapshot = json.loads(
+        (tmp_path / "data" / "history" / f"{week(0).name}.json").read_text("utf-8")
+    )
+    assert snapshot["web"]["views"] == 10
+    assert snapshot["web"]["daily"][:3] == [[days[0], None, None], [days[1], None, None],
+                                           [days[2], 10, 4]]
+
+
 def test_goatcounter_api_and_export_of_the_same_site_are_not_added_up():
     from mkdocs_analytics.aggregate import merge_web
 

@@ -109,7 +109,13 @@ def test_hand_counted_log_gives_hand_counted_artifacts(hand_site):
         "referrer_count": 2,
         "pages": 3,
     }
-    assert [(d["date"], d["views"], d["visitors"]) for d in metrics["daily"][-2:]] == [
+    # The log starts on the 10th: the five days before are unknown (null), not zero.
+    assert [(d["date"], d["views"], d["visitors"]) for d in metrics["daily"]] == [
+        ("2024-03-05", None, None),
+        ("2024-03-06", None, None),
+        ("2024-03-07", None, None),
+        ("2024-03-08", None, None),
+        ("2024-03-09", None, None),
         ("2024-03-10", 3, 2),
         ("2024-03-11", 3, 2),
     ]
@@ -148,6 +154,13 @@ def test_hand_counted_log_gives_hand_counted_artifacts(hand_site):
     html = hand_site.html()
     assert '<p class="analytics-card-value">6</p>' in html
     assert '<p class="analytics-card-value">4</p>' in html
+    # The daily table says n/a for the unknown days; the chart's lines start on the 10th,
+    # with a point for the 10th and one for the 11th (views, then visitors).
+    assert ('<td>2024-03-09</td><td class="analytics-num">n/a</td>'
+            '<td class="analytics-num">n/a</td>') in html
+    chart = re.findall(r"<svg.*?</svg>", html, re.S)[0]
+    lines = re.findall(r'<path d="M([^"]*)"[^>]*class="line ', chart)
+    assert [len(re.findall(r"\d+\.\d+ \d+\.\d+", line)) for line in lines] == [2, 2]
     pages = hand_site.html("site/analytics/pages/index.html")
     assert "<code>/guide</code>" in pages
     assert "news.ycombinator.com" in hand_site.html("site/analytics/sources/index.html")
@@ -258,6 +271,11 @@ def test_raw_record_and_history_are_written_and_valid(hand_site):
     assert schemas.errors("history-snapshot", snapshot) == []
     assert snapshot["web"]["views"] == 6
     assert snapshot["web"]["pages"] == {"/": [2, 2], "/about": [1, 1], "/guide": [3, 3]}
+    assert snapshot["web"]["daily"] == [
+        ["2024-03-05", None, None], ["2024-03-06", None, None], ["2024-03-07", None, None],
+        ["2024-03-08", None, None], ["2024-03-09", None, None], ["2024-03-10", 3, 2],
+        ["2024-03-11", 3, 2],
+    ]
 
 
 def test_two_builds_of_the_same_period_are_byte_identical(hand_site):
@@ -378,6 +396,11 @@ def test_the_demo_site_builds_valid_artifacts_and_a_script_free_dashboard(demo):
 
     assert metrics["period"] == {"start": "2015-05-14", "end": "2015-05-20", "days": 7}
     assert metrics["site_totals"]["page_views"] > 0
+    # The log starts on 17 May: 14 to 16 May are unknown, not days without a visit.
+    assert [(d["date"], d["views"]) for d in metrics["daily"][:3]] == [
+        ("2015-05-14", None), ("2015-05-15", None), ("2015-05-16", None),
+    ]
+    assert all(d["views"] for d in metrics["daily"][3:])
     assert metrics["data_quality"]["lines_read"] == 10000
     assert metrics["data_quality"]["malformed_samples"] == [
         {"file": "apache-combined-10k.log.gz", "line": 8899, "reason": "unterminated quote"}

@@ -86,7 +86,8 @@ def _daily(board: Dashboard, engagement: dict, report: dict, previous: dict | No
     if engagement["measure"] != "visitors":
         series.append(("Visitors, this period", [r["visitors"] for r in rows]))
 
-    busiest = max(rows, key=lambda r: r["views"])
+    # A day no source knows (null: before a log's first request) is a gap, never the busiest.
+    busiest = max(rows, key=lambda r: r["views"] or 0)
     description = (
         f"{name.capitalize()} per day from {rows[0]['date']} to {rows[-1]['date']}; the "
         f"busiest day was {busiest['date']} with {number(busiest['views'])}."

@@ -73,6 +73,7 @@ import ua_parser
 from mkdocs.plugins import get_plugin_logger
 
 from ..period import Period
+from ..records import unavailable
 from . import log_cache, log_formats
 from .names import cut, public_referrer
 from .tally import Tally, last_allowed_day
@@ -1072,10 +1073,13 @@ class AccessLogReader:
         if self.latest is not None and (
             self.latest < period.start.isoformat() or self.earliest > period.end.isoformat()
         ):
+            # Not a period without visits: one the logs say nothing about.
             log.warning(
                 "access log: no request in %s: the logs hold %s..%s", period.name,
                 self.earliest, self.latest,
             )
+            return unavailable(SOURCE, period, f"no request in the period: the logs hold "
+                                               f"{self.earliest}..{self.latest}")
         tally = Tally(SOURCE, measure="page_views")
         for day in period.dates():
             acc = self.window.get(day)
@@ -1096,7 +1100,8 @@ class AccessLogReader:
                 target.not_found.update(acc.not_found)
             for counts in self.window_counts.get(day, ()):
                 add_counts(tally, day, counts)
-        return tally.build(period, quality=self.quality())
+        # Days before the logs' first request (or after their last) are unknown, not zero.
+        return tally.build(period, quality=self.quality(), known=(self.earliest, self.latest))
 
 
 def _plus(one: dict, other: dict) -> dict:

@@ -43,6 +43,7 @@ from urllib.parse import urlsplit
 from mkdocs.plugins import get_plugin_logger
 
 from ..period import Period
+from ..records import unavailable
 from .access_log import _bare_host, normalize_path, site_path
 from .names import public_referrer
 from .tally import Tally, last_allowed_day
@@ -214,8 +215,11 @@ class DailyCsvReader:
 
     def record(self, period: Period) -> dict:
         if self.tally.misses(period):
+            first, last = self.tally.earliest_day(), self.latest_day()
             log.warning("daily CSV: no row in %s: the files hold %s..%s", period.name,
-                        self.tally.earliest_day(), self.latest_day())
+                        first, last)
+            return unavailable(SOURCE, period,
+                               f"no row in the period: the files hold {first}..{last}")
         for day, counts in self.tally.days.items():
             if day not in self.site_days:
                 counts.site_visitors = sum(counts.visitors.values())

@@ -54,7 +54,7 @@ import ua_parser
 from mkdocs.plugins import get_plugin_logger
 
 from ..period import Period
-from ..records import ranked
+from ..records import ranked, unavailable
 from .access_log import _bare_host, normalize_path, site_path
 from .names import cut, public_referrer
 from .tally import Tally, last_allowed_day
@@ -350,8 +350,11 @@ class ExportReader:
 
     def record(self, period: Period) -> dict:
         if self.tally.misses(period):
+            first, last = self.tally.earliest_day(), self.latest_day()
             log.warning("GoatCounter export: no row in %s: the export holds %s..%s",
-                        period.name, self.tally.earliest_day(), self.latest_day())
+                        period.name, first, last)
+            return unavailable(SOURCE, period,
+                               f"no row in the period: the export holds {first}..{last}")
         events: Counter = Counter()
         for day in period.dates():
             events.update(self.events.get(day, {}))

@@ -75,17 +75,27 @@ class Tally:
         """Whether the tally holds days, none of them in ``period``."""
         return bool(self.days) and not any(period.contains(day) for day in self.days)
 
-    def build(self, period: Period, *, quality: dict | None = None, extra: dict | None = None):
-        """The record of ``period``: only the days inside it count."""
+    def build(self, period: Period, *, quality: dict | None = None, extra: dict | None = None,
+              known: tuple[str | None, str | None] | None = None):
+        """The record of ``period``: only the days inside it count.
+
+        ``known`` is the first and last day the source's files hold (by default, this tally's
+        first and last day). A day of the period outside them is unknown, not a day without
+        visits: its ``site_daily`` row has null ``views`` and ``visitors``. A day between them
+        without counts is a zero.
+        """
         views_known = self.measure != "visitors"
+        first, last = known if known is not None else (self.earliest_day(), self.latest_day())
         daily, site_daily = [], []
         breakdowns = {name: Counter() for name in BREAKDOWNS}
         excluded, not_found = Counter(), Counter()
         for day in period.dates():
             counts = self.days.get(day)
             if counts is None:
+                covered = first is not None and first <= day <= last
                 site_daily.append(
-                    {"date": day, "views": 0 if views_known else None, "visitors": 0}
+                    {"date": day, "views": 0 if views_known and covered else None,
+                     "visitors": 0 if covered else None}
                 )
                 continue
             for name in BREAKDOWNS:
