@@ -198,6 +198,24 @@ def test_own_hosts_are_not_referrers_only_when_configured():
     ]
 
 
+def test_missing_pages_count_people_not_requests(tmp_path):
+    # One reader reloads a missing page six times, behind a proxy that forwards the address;
+    # another reader asks for it once: 2 people, not 7 requests. A bot's 404 is a bot's.
+    lines = [
+        f'10.0.0.2 - - [10/Mar/2024:09:0{n}:00 +0000] "GET /secret-draft/ HTTP/1.1" 404 10 '
+        f'"-" "{FIREFOX}" "198.51.100.20"\n' for n in range(6)
+    ] + [
+        entry("192.0.2.2", "10/Mar/2024:09:07:00 +0000", "GET /secret-draft HTTP/1.1", 404),
+        entry("192.0.2.3", "10/Mar/2024:09:08:00 +0000", "GET /secret-draft/ HTTP/1.1", 404,
+              agent=GOOGLEBOT),
+    ]
+    (tmp_path / "missing.log").write_text("".join(lines))
+    record, _ = read(["missing.log"], tmp_path, period_days=1, fmt="nginx")
+    assert record["not_found"] == [{"name": "/secret-draft", "count": 2}]
+    # Every request still counts once in what was left out.
+    assert record["excluded"] == {"bots": 1, "errors": 7}
+
+
 def test_referrers_and_campaigns_count_people_not_page_views(tmp_path):
     wiki = "https://wiki.secret.example/page"
     spring = "GET /guide/?utm_campaign=spring HTTP/1.1"

@@ -26,10 +26,10 @@ Privacy: a visitor is the same client address and user agent on the same UTC day
 hashed in memory with a random salt made for this run and never written; behind a proxy, the
 last public address of a forwarded-for list is the client. Only counts leave this module; no
 address, user agent or hash is ever stored, not even in the cache. Every breakdown counts
-people, not requests: a referrer, a campaign, a browser, a system or a country counts each
-visitor once a day, however many pages they read (so one reader who came six times from a
-private wiki is 1, and ``min_count`` folds that row). A referrer whose host is an IP address
-is never named: all such are counted as ``(an IP address)`` (see ``names.py``).
+people, not requests: a referrer, a campaign, a browser, a system, a country or a missing page
+counts each visitor once a day, however many pages they read (so one reader who came six
+times from a private wiki is 1, and ``min_count`` folds that row). A referrer whose host is an
+IP address is never named: all such are counted as ``(an IP address)`` (see ``names.py``).
 
 Files (plain, ``.gz``, globs of rotated logs) are read in time order, by the first request of
 each, and each file once: the same file reached twice (a link, a repeated pattern) and a file
@@ -236,7 +236,8 @@ class DayAcc:
         # Per referrer and per campaign, the set of visitor keys: people, not page views.
         self.referrers: dict[str, set] = {}
         self.campaigns: dict[str, set] = {}
-        self.not_found: dict[str, int] = {}
+        # Per missing page, the visitors who asked for it (a reload is no second person).
+        self.not_found: dict[str, set] = {}
         self.bots = self.methods = self.other_sites = 0
         self.redirects = self.errors = self.assets = self.kept = 0
         # Offsets of the first and past the last chunk holding this day, and the requests
@@ -253,13 +254,12 @@ class DayAcc:
         """Add another file's day: visitors are united, so nobody counts twice."""
         _add(self.views, other.views)
         for mine, theirs in ((self.visitors, other.visitors), (self.referrers, other.referrers),
-                             (self.campaigns, other.campaigns)):
+                             (self.campaigns, other.campaigns), (self.not_found, other.not_found)):
             _unite(mine, theirs)
         for key, agent in other.site.items():
             self.site.setdefault(key, agent)
         for key, country in other.countries.items():
             self.countries.setdefault(key, country)
-        _add(self.not_found, other.not_found)
         for rule in RULES + ("kept",):
             setattr(self, rule, getattr(self, rule) + getattr(other, rule))
 
@@ -278,7 +278,7 @@ class DayAcc:
             "countries": dict(Counter(self.countries.values())),
             "referrers": {name: len(keys) for name, keys in self.referrers.items()},
             "campaigns": {name: len(keys) for name, keys in self.campaigns.items()},
-            "not_found": dict(self.not_found),
+            "not_found": {path: len(keys) for path, keys in self.not_found.items()},
             "excluded": self.excluded(),
             "kept": self.kept,
         }
@@ -800,7 +800,13 @@ class AccessLogReader:
                 else:
                     acc.errors += 1
                     if kind == MISSING and page[1]:
-                        acc.not_found[path] = acc.not_found.get(path, 0) + 1
+                        if forwarded or forwarded_header:
+                            client = self._client(forwarded, client, forwarded_header)
+                        key = hash((salt, client, agent))
+                        try:
+                            acc.not_found[path].add(key)
+                        except KeyError:
+                            acc.not_found[path] = {key}
                 continue
             if not page[1]:
                 acc.assets += 1
@@ -1097,7 +1103,7 @@ class AccessLogReader:
                         {row: len(keys) for row, keys in getattr(acc, name).items()}
                     )
                 target.excluded.update(acc.excluded())
-                target.not_found.update(acc.not_found)
+                target.not_found.update({path: len(keys) for path, keys in acc.not_found.items()})
             for counts in self.window_counts.get(day, ()):
                 add_counts(tally, day, counts)
         # Days before the logs' first request (or after their last) are unknown, not zero.

@@ -30,7 +30,8 @@ from importlib import metadata
 # 2: referrers and campaigns count visitors, not page views. 3: ua-parser's spiders are bots.
 # 4: requests dated in the future are left out, and counted in the quality's "future".
 # 5: where a compressed file broke off ("damaged"). 6: names over 1,000 characters are cut.
-VERSION = 6
+# 7: missing pages count visitors, not requests.
+VERSION = 7
 HEAD = 64 * 1024
 
 
