@@ -747,3 +747,17 @@ def test_a_failed_collection_keeps_the_good_raw_record(api, tmp_path, fake_time,
     result = pipeline.aggregate(config, PERIOD, collection.records)
     assert result.engagement["available"] is False
     assert result.engagement["site_totals"]["unique_visitors"] is None
+
+
+def test_referrers_that_are_addresses_are_never_kept_as_such():
+    from mkdocs_analytics.sources.goatcounter import Referrers
+
+    rows = [
+        {"name": "192.168.1.77/admin", "count": 3, "ref_scheme": "h"},
+        {"name": "[2001:db8::99]/x", "count": 1, "ref_scheme": "h"},
+        {"name": "www.example.com/start.html", "count": 2, "ref_scheme": "h"},
+    ]
+    assert Referrers([]).ranked(rows) == [
+        {"name": "(an IP address)", "count": 4},
+        {"name": "example.com", "count": 2},
+    ]

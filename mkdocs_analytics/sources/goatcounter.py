@@ -54,6 +54,7 @@ from ..period import Period, isoformat_z
 from ..records import BREAKDOWNS, SCHEMA_VERSION, ranked, unavailable
 from . import http
 from .access_log import _bare_host, normalize_path
+from .names import public_referrer
 
 log = get_plugin_logger("analytics")
 
@@ -693,10 +694,11 @@ class Referrers:
         if not name:
             return None
         if row.get("ref_scheme") != "h":
-            return name
+            return public_referrer(name)
         host = urlsplit("//" + name).hostname
         host = _bare_host(host) if host else None
-        return None if host in self.own else host
+        # An address as a referrer names a machine, maybe a person's: never kept as such.
+        return None if host in self.own else (public_referrer(host) if host else None)
 
     def ranked(self, rows) -> list[dict]:
         counts: Counter = Counter()
