@@ -30,3 +30,16 @@ def test_nothing_is_written_when_standard_error_is_not_a_terminal(monkeypatch):
     with progress.bar(4, "GitHub acme", unit="repo") as bar:
         bar.update(4)
     assert pipe.getvalue() == ""
+
+
+def test_reading_a_log_on_a_terminal_shows_the_bytes_read(monkeypatch, tmp_path):
+    from mkdocs_analytics.sources import access_log
+
+    line = ('192.0.2.1 - - [10/Mar/2024:09:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" '
+            '"Mozilla/5.0 (X11; Linux x86_64; rv:123.0) Gecko/20100101 Firefox/123.0"\n')
+    (tmp_path / "access.log").write_text(line * 2000)
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    record, _ = access_log.collect(["access.log"], str(tmp_path))
+    assert record["site_daily"][-1]["views"] == 2000
+    assert "analytics: reading logs" in screen.getvalue()

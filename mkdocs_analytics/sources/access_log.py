@@ -72,6 +72,7 @@ import crawleruseragents
 import ua_parser
 from mkdocs.plugins import get_plugin_logger
 
+from .. import progress
 from ..period import Period
 from ..records import unavailable
 from . import log_cache, log_formats
@@ -390,6 +391,7 @@ class AccessLogReader:
         today: date | None = None,
     ) -> None:
         self.own_hosts = {_bare_host(host) for host in own_hosts if host}
+        self.bar = None  # the progress bar while files are read
         # Requests of later days are in the future: see last_allowed_day.
         self.last_day = last_allowed_day(today)
         # Where such a request's day would be: an accumulator that is never counted.
@@ -475,6 +477,8 @@ class AccessLogReader:
         digests: set[str] = set()
         copies: set[str] = set()
         previous = None
+        # Reading is the long part of a large log: a bar of bytes read, on a terminal only.
+        self.bar = progress.bar(None, "reading logs", unit="B", unit_scale=True)
         for index, item in enumerate(plan):
             following = plan[index + 1].first if index + 1 < len(plan) else None
             if isinstance(item, log_cache.Entry):
@@ -514,6 +518,8 @@ class AccessLogReader:
                 digests.add(digest)
             self._keep(item)
             previous = item
+        self.bar.close()
+        self.bar = None
         for entry in self.deferred:
             if entry.days:
                 last = max(entry.days)
@@ -573,6 +579,8 @@ class AccessLogReader:
         try:
             for offset, chunk in chunks(read.path, start, end):
                 read.bytes_read = offset + len(chunk)
+                if self.bar is not None:
+                    self.bar.update(len(chunk))
                 if read.digest is not None:
                     read.digest.update(chunk)
                 number = read.lines_read + 1
