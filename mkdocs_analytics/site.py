@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-from urllib.parse import urlsplit
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import Files
@@ -21,13 +20,13 @@ HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
 def site_pages(files: Files, config: MkDocsConfig, exclude: str = "") -> list[dict]:
     """``[{"path", "title"}]`` for every Markdown page, except those under ``exclude``."""
-    prefix = urlsplit(config.site_url or "").path.rstrip("/")
     pages = []
     for file in files.documentation_pages():
         if exclude and file.src_uri.startswith(exclude):
             continue
+        # Paths within the site, without site_url's own path, as the sources name pages.
         # MkDocs gives the home page the URL "./"; normpath folds it to the root.
-        path = normalize_path(posixpath.normpath(posixpath.join(prefix + "/", file.url)))
+        path = normalize_path(posixpath.normpath(posixpath.join("/", file.url)))
         pages.append({"path": path, "title": _title(file)})
     return sorted(pages, key=lambda page: page["path"])
 

@@ -230,7 +230,7 @@ def test_long_paths_and_referrers_are_cut(tmp_path):
 def test_paths_outside_the_site_and_missing_files(tmp_path):
     (tmp_path / "d.csv").write_text("2024-03-10,/docs/a/,3,2\n2024-03-10,/shop/,9,9\n")
     record = scan(["d.csv"], str(tmp_path), prefix="/docs").record(TWO_DAYS)
-    assert [d["path"] for d in record["daily"]] == ["/docs/a"]
+    assert [d["path"] for d in record["daily"]] == ["/a"]  # site_url's path removed
     assert record["excluded"] == {"other_sites": 9}
     with pytest.raises(DailyCsvError, match="no CSV file"):
         scan(["nothing*.csv"], str(tmp_path))

@@ -282,7 +282,8 @@ def test_site_url_path_leaves_out_other_paths(tmp_path):
     )
     record, _ = collect(["p.log"], str(tmp_path), period_days=1, prefix="/docs")
     # Pages keep their full path, as the site's page list names them.
-    assert counts(record)["pages"] == [("/docs", 1, 1), ("/docs/guide", 1, 1)]
+    # Pages are named within the site, site_url's path removed: /docs/ is its home page.
+    assert counts(record)["pages"] == [("/", 1, 1), ("/guide", 1, 1)]
     assert record["excluded"] == {"other_sites": 2}
 
 

@@ -449,3 +449,38 @@ def test_log_level_decides_whether_strict_counts_an_unreadable_source(site, capl
     record = next(r for r in caplog.records if "Couldn't read access logs" in r.getMessage())
     assert record.levelname == ("WARNING" if fails else "INFO")
     assert "no file at 'logs/missing.log'" in record.getMessage()
+
+
+def test_site_url_path_is_removed_so_pages_match_the_site(site):
+    site.write(
+        "mkdocs.yml",
+        """
+        site_name: Sub-path
+        site_url: https://example.org/docs/
+        theme: mkdocs
+        plugins:
+          - analytics:
+              min_count: 1
+              access_log:
+                paths: [logs/access.log]
+        """,
+    )
+    site.write("docs/index.md", "# Home\n")
+    site.write("docs/guide.md", "# The guide\n")
+    site.write("docs/faq.md", "# Questions\n")
+    site.write(
+        "logs/access.log",
+        line("192.0.2.1", "10/Mar/2024:09:00:00", "GET /docs/ HTTP/1.1", 200, "-", FIREFOX)
+        + line("192.0.2.1", "10/Mar/2024:09:01:00", "GET /docs/guide/ HTTP/1.1", 200, "-",
+               FIREFOX)
+        + line("192.0.2.2", "10/Mar/2024:09:02:00", "GET /shop/ HTTP/1.1", 200, "-",
+               FIREFOX),
+    )
+    site.build()
+    metrics = site.json("data/engagement-metrics.json")
+    # /docs/ is the site's home page, /docs/guide/ its guide; /shop/ is not the site's.
+    assert [(p["path"], p["title"], p["views"]) for p in metrics["pages"]] == [
+        ("/", "Home", 1), ("/guide", "The guide", 1),
+    ]
+    assert metrics["unvisited_pages"] == [{"path": "/faq", "title": "Questions"}]
+    assert metrics["data_quality"]["excluded"]["other_sites"] == 1

@@ -1301,14 +1301,19 @@ def normalize_path(path: str) -> str:
 
 
 def site_path(path: str, prefix: str) -> str | None:
-    """A normalized path when it lies under the site's path ``prefix`` (``/docs`` for
-    ``site_url: https://example.org/docs/``), else None: a request outside the site.
+    """The page's path within the site: a normalized path under the site's path ``prefix``
+    (``/docs`` for ``site_url: https://example.org/docs/``) without it, so ``/docs/guide``
+    is ``/guide`` and ``/docs`` is ``/``; None for a request outside the site.
 
-    The page keeps its full path, as the site's own page list (``site.py``) and GoatCounter
-    name it, so that titles and unvisited pages match.
+    Every source names pages this way, and so does the site's own page list (``site.py``),
+    so titles and unvisited pages match.
     """
-    if not prefix or prefix == "/" or path == prefix or path.startswith(prefix + "/"):
+    if not prefix or prefix == "/":
         return path
+    if path == prefix:
+        return "/"
+    if path.startswith(prefix + "/"):
+        return path[len(prefix):]
     return None
 
 

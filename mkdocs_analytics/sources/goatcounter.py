@@ -53,7 +53,7 @@ from urllib3.util.retry import Retry
 from ..period import Period, isoformat_z
 from ..records import BREAKDOWNS, SCHEMA_VERSION, ranked, unavailable
 from . import http
-from .access_log import _bare_host, normalize_path
+from .access_log import _bare_host, normalize_path, site_path
 from .names import public_referrer
 
 log = get_plugin_logger("analytics")
@@ -123,7 +123,8 @@ def collect(
         if not options.token:
             raise GoatCounterError("no API token: set GOATCOUNTER_TOKEN or the option 'token'")
         with Client(base, options.token, options.timeout, gate) as client:
-            record = _collect(client, period, options.top_pages, settings.own_hosts)
+            record = _collect(client, period, options.top_pages, settings.own_hosts,
+                              getattr(settings, "site_prefix", ""))
     except GoatCounterError as error:
         reason = scrub(str(error), options.token)
         log.warning("GoatCounter unavailable for %s: %s", period.name, reason)
@@ -142,7 +143,8 @@ def collect(
     return record
 
 
-def _collect(client: Client, period: Period, top_pages: int, own_hosts) -> dict:
+def _collect(client: Client, period: Period, top_pages: int, own_hosts,
+             prefix: str = "") -> dict:
     span = {
         "start": isoformat_z(period.start_instant()),
         "end": isoformat_z(period.end_instant() - timedelta(seconds=1)),
@@ -153,7 +155,7 @@ def _collect(client: Client, period: Period, top_pages: int, own_hosts) -> dict:
     shift = utc_offset(zone)
 
     totals = read_total(client, span)
-    pages = count_pages(read_hits(client, span), shift, period)
+    pages = count_pages(read_hits(client, span), shift, period, prefix)
 
     # A page folded from several paths (``/a`` and ``/a/index.html``) has several ids.
     referrers = Referrers(own_hosts)
@@ -643,7 +645,8 @@ class PageCounts:
         return [path for path, _ in order[:n]]
 
 
-def count_pages(hits: list[dict], shift: timedelta, period: Period) -> PageCounts:
+def count_pages(hits: list[dict], shift: timedelta, period: Period,
+                prefix: str = "") -> PageCounts:
     counts = PageCounts()
     for hit in hits:
         days = utc_days(hit.get("stats"), shift)
@@ -653,7 +656,10 @@ def count_pages(hits: list[dict], shift: timedelta, period: Period) -> PageCount
             counts.events[hit["path"].strip()] += sum(days.values())
             counts.event_days.update(days)
             continue
-        path = page_path(hit["path"])
+        # Pages are named within the site, without site_url's path; others are not ours.
+        path = site_path(page_path(hit["path"]), prefix)
+        if path is None:
+            continue
         counts.ids[path].append(hit["path_id"])
         for day, n in days.items():
             counts.daily[day, path] += n
