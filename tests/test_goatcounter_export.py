@@ -265,7 +265,7 @@ def test_not_an_export(tmp_path):
     (tmp_path / "other.csv").write_text("date,path,views\n2024-01-01,/,1\n")
     with pytest.raises(ExportError, match="not a GoatCounter CSV export"):
         scan(["other.csv"], str(tmp_path))
-    with pytest.raises(ExportError, match="no export file"):
+    with pytest.raises(ExportError, match="no file at 'missing.csv'"):
         scan(["missing.csv"], str(tmp_path))
 
 

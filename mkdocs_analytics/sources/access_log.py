@@ -139,20 +139,22 @@ class LogError(Exception):
     """A log file could not be read at all (missing, unreadable), or a bad format option."""
 
 
-def find_files(patterns: Iterable[str], root: str) -> list[str]:
+def find_files(patterns: Iterable[str], root: str, error: type[Exception] = LogError
+               ) -> list[str]:
     """The files named by ``patterns`` (paths or globs, relative to ``root``), sorted, each
-    once even when reached by two names (a link, ``./access.log``)."""
+    once even when reached by two names (a link, ``./access.log``). Every file source finds
+    its files here; ``error`` is the one it raises."""
     found: dict[tuple[int, int], str] = {}
     for pattern in patterns:
         full = os.path.join(root, pattern)
         matches = glob.glob(full) if glob.has_magic(full) else [full]
         if not matches:
-            raise LogError(f"no file matches {pattern!r}")
+            raise error(f"no file matches {pattern!r}")
         for path in sorted(matches):
             if not os.path.exists(path):
-                raise LogError(f"no file at {pattern!r}")
+                raise error(f"no file at {pattern!r}")
             if not os.path.isfile(path):
-                raise LogError(f"{pattern!r} is not a readable file")
+                raise error(f"{pattern!r} is not a readable file")
             info = os.stat(path)
             found.setdefault((info.st_dev, info.st_ino), os.path.normpath(path))
     return sorted(found.values())

@@ -30,7 +30,6 @@ WARNING; the other files count. Only when no file gives a row is the source left
 from __future__ import annotations
 
 import csv
-import glob
 import gzip
 import io
 import os
@@ -44,6 +43,7 @@ from mkdocs.plugins import get_plugin_logger
 
 from ..period import Period
 from ..records import unavailable
+from . import access_log
 from .access_log import _bare_host, normalize_path, site_path
 from .names import public_referrer
 from .tally import Tally, last_allowed_day
@@ -64,16 +64,7 @@ class DailyCsvError(Exception):
 
 
 def find_files(patterns: Iterable[str], root: str) -> list[str]:
-    found: dict[tuple[int, int], str] = {}
-    for pattern in patterns:
-        full = os.path.join(root, pattern)
-        matches = glob.glob(full) if glob.has_magic(full) else [full]
-        if not matches or not all(os.path.isfile(path) for path in matches):
-            raise DailyCsvError(f"no CSV file at {pattern!r}")
-        for path in sorted(matches):
-            info = os.stat(path)
-            found.setdefault((info.st_dev, info.st_ino), os.path.normpath(path))
-    return sorted(found.values())
+    return access_log.find_files(patterns, root, DailyCsvError)
 
 
 class DailyCsvReader:

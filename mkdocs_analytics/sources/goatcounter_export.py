@@ -39,7 +39,6 @@ the same site do, and would count twice: give the newest one only.
 from __future__ import annotations
 
 import csv
-import glob
 import gzip
 import hashlib
 import io
@@ -55,6 +54,7 @@ from mkdocs.plugins import get_plugin_logger
 
 from ..period import Period
 from ..records import ranked, unavailable
+from . import access_log
 from .access_log import _bare_host, normalize_path, site_path
 from .names import cut, public_referrer
 from .tally import Tally, last_allowed_day
@@ -76,16 +76,7 @@ class ExportError(Exception):
 
 
 def find_files(patterns: Iterable[str], root: str) -> list[str]:
-    found: dict[tuple[int, int], str] = {}
-    for pattern in patterns:
-        full = os.path.join(root, pattern)
-        matches = glob.glob(full) if glob.has_magic(full) else [full]
-        if not matches or not all(os.path.isfile(path) for path in matches):
-            raise ExportError(f"no export file at {pattern!r}")
-        for path in sorted(matches):
-            info = os.stat(path)
-            found.setdefault((info.st_dev, info.st_ino), os.path.normpath(path))
-    return sorted(found.values())
+    return access_log.find_files(patterns, root, ExportError)
 
 
 def size_group(size: str) -> str:

@@ -1,9 +1,7 @@
-"""Per-day counts that are already counted, written as a normalized record.
+"""Per-day counts, written as a normalized record (see :mod:`..records`).
 
-:class:`records.RecordBuilder` counts one view at a time with visitor keys. File sources often
-receive numbers instead: a warehouse's daily rows, GoatCounter's first visits, or days an
-access log counted on an earlier run. :class:`Tally` adds such numbers and writes the same
-record, key for key, as ``RecordBuilder.build``.
+The file sources count into a :class:`Tally`: an access log's days as it reads them, a
+warehouse's daily rows, GoatCounter's first visits, or days counted on an earlier run.
 """
 
 from __future__ import annotations
