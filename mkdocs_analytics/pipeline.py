@@ -216,7 +216,9 @@ def _report_log_quality(record: dict) -> None:
     if quality["malformed"]:
         where = ", ".join(f"{s['file']}:{s['line']} ({s['reason']})"
                           for s in quality["malformed_samples"])
-        log.info("access log: %d malformed lines skipped, first: %s", quality["malformed"], where)
+        lines = "line" if quality["malformed"] == 1 else "lines"
+        log.info("access log: %d malformed %s skipped, first: %s", quality["malformed"], lines,
+                 where)
 
 
 LIVE = {

@@ -187,6 +187,8 @@ def test_unconfigured_live_sources_say_why_once(hand_site, analytics_log):
     assert report["github_activity"]["reason"] == "not configured (no units)"
     assert report["github_activity"]["total_commits"] is None
     messages = analytics_log()
+    assert sum("access log: 1 malformed line skipped, first: access.log:12" in m
+               for m in messages) == 1
     assert messages.count("analytics: GoatCounter not configured (no site); skipping") == 1
     assert messages.count("analytics: GitHub not configured (no units); skipping") == 1
 

@@ -1225,8 +1225,8 @@ def _say_what_is_missing(reader: AccessLogReader, quality: dict) -> None:
                         for s in quality["malformed_samples"])
     if quality["malformed"] and reader.latest_day() is None:
         # With a record, the collection reports them beside its counts (pipeline.py).
-        log.info("access log: %d malformed lines skipped, first: %s",
-                 quality["malformed"], samples)
+        log.info("access log: %d malformed %s skipped, first: %s", quality["malformed"],
+                 "line" if quality["malformed"] == 1 else "lines", samples)
     requests = quality["parsed"] - quality["future"]
     if not quality["lines_read"]:
         log.warning("access log: nothing to count: %s %s empty", files,
