@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,26 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@contextmanager
+def serving(site):
+    """`mkdocs serve` of ``site`` on a free local port, its output in ``site.log``."""
+    env = {**os.environ, "GOATCOUNTER_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1"}
+    site.log = site.root / "serve.log"
+    with open(site.log, "w", encoding="utf-8") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{free_port()}"],
+            cwd=site.root, stdout=log, stderr=subprocess.STDOUT, env=env,
+        )
+        try:
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def wait_for(predicate, timeout: float, step: float = 0.1) -> bool:
@@ -69,21 +90,8 @@ def served(site, httpserver):
         """,
     )
     site.write("docs/index.md", "# Home\n")
-    port = free_port()
-    env = {**os.environ, "GOATCOUNTER_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1"}
-    log = open(site.root / "serve.log", "w", encoding="utf-8")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"],
-        cwd=site.root, stdout=log, stderr=subprocess.STDOUT, env=env,
-    )
-    site.log = site.root / "serve.log"
-    yield site
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    with serving(site):
+        yield site
 
 
 def builds(log: Path) -> int:
@@ -128,20 +136,8 @@ def unreachable(site):
         """,
     )
     site.write("docs/index.md", "# Home\n")
-    env = {**os.environ, "GOATCOUNTER_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1"}
-    log = open(site.root / "serve.log", "w", encoding="utf-8")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{free_port()}"],
-        cwd=site.root, stdout=log, stderr=subprocess.STDOUT, env=env,
-    )
-    site.log = site.root / "serve.log"
-    yield site
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    with serving(site):
+        yield site
 
 
 def build_times(log: Path) -> list[float]:
