@@ -162,7 +162,7 @@ def engagement_metrics(
 ) -> dict:
     """``engagement-metrics.json``: site totals, per-page metrics, breakdowns and trends."""
     web = merge_web(records)
-    sources = {r["source"]: _availability(r) for r in records}
+    sources = {r["source"]: availability(r) for r in records}
     base = {
         "schema_version": SCHEMA_VERSION,
         "generated_at": generated_at,
@@ -260,7 +260,7 @@ def engagement_metrics(
     }
 
 
-def _availability(record: dict) -> dict:
+def availability(record: dict) -> dict:
     return {"available": bool(record.get("available")), "reason": record.get("reason")}
 
 

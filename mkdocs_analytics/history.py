@@ -41,19 +41,6 @@ class History:
     def get(self, period: Period) -> dict | None:
         return self.snapshots.get(period)
 
-    def before(self, period: Period, count: int) -> list[dict]:
-        """Up to ``count`` snapshots of the periods just before ``period``, nearest first.
-
-        Only an unbroken run of same-length periods counts: a gap ends the run, so an
-        average never mixes a missing week with older ones.
-        """
-        found = []
-        current = period.previous()
-        while len(found) < count and current in self.snapshots:
-            found.append(self.snapshots[current])
-            current = current.previous()
-        return found
-
     def series(self, period: Period, count: int) -> list[tuple[Period, dict]]:
         """Up to ``count`` snapshots of ``period`` and the periods before it, oldest first.
 

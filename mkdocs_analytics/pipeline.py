@@ -439,7 +439,7 @@ def _aggregate(
             source, _measure_of(records[source]), ", ".join(engagement["counted_from"]),
         )
     github = agg.github_activity(records.get("github"), past, period)
-    sources = {name: agg._availability(record) for name, record in records.items()}
+    sources = {name: agg.availability(record) for name, record in records.items()}
     report = agg.system_report(engagement, github, [], sources)
     report["alerts"] = thresholds.evaluate(rules, thresholds.metrics(engagement, report))
 
